@@ -1,0 +1,156 @@
+// Package daemon runs etcd embedded from upstream's server module, from the
+// configuration file the configure hook rendered, as the snap_daemon user.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/canonical/charmed-etcd-snap/internal/etcdconf"
+	"github.com/canonical/charmed-etcd-snap/internal/snapenv"
+)
+
+// Load reads the rendered file strictly (a key etcd does not know is an
+// error, where etcd would ignore it) and builds etcd's Config from it.
+// etcd's file has no key for revocation lists: a CRL written beside a
+// surface's certificate is set on the Config here.
+func Load(path string) (*embed.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the etcd configuration: %v", err)
+	}
+	if err := etcdconf.CheckStrict(data); err != nil {
+		return nil, fmt.Errorf("cannot use %s: %v", path, err)
+	}
+	cfg, err := embed.ConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use %s: %v", path, err)
+	}
+	for _, c := range []struct {
+		cert *string
+		crl  *string
+		name string
+	}{
+		{&cfg.PeerTLSInfo.CertFile, &cfg.PeerTLSInfo.CRLFile, snapenv.PeerCRL},
+		{&cfg.ClientTLSInfo.CertFile, &cfg.ClientTLSInfo.CRLFile, snapenv.ClientCRL},
+	} {
+		if *c.cert == "" {
+			continue
+		}
+		crl := filepath.Join(filepath.Dir(*c.cert), c.name)
+		if _, err := os.Stat(crl); err == nil {
+			*c.crl = crl
+		}
+	}
+	return cfg, nil
+}
+
+// DropPrivileges switches a root process to snap_daemon for good, after
+// making sure the data directory belongs to it. Go applies setuid to every
+// thread of the process (since Go 1.16), so nothing keeps root.
+func DropPrivileges(dataDir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dataDir), 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %v", filepath.Dir(dataDir), err)
+	}
+	if err := os.Mkdir(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("cannot create %s: %v", dataDir, err)
+	}
+	if err := chownTree(dataDir, snapenv.DaemonUID, snapenv.DaemonGID); err != nil {
+		return err
+	}
+	if err := syscall.Setgroups([]int{snapenv.DaemonGID}); err != nil {
+		return fmt.Errorf("cannot drop supplementary groups: %v", err)
+	}
+	if err := syscall.Setgid(snapenv.DaemonGID); err != nil {
+		return fmt.Errorf("cannot switch to gid %d: %v", snapenv.DaemonGID, err)
+	}
+	if err := syscall.Setuid(snapenv.DaemonUID); err != nil {
+		return fmt.Errorf("cannot switch to uid %d: %v", snapenv.DaemonUID, err)
+	}
+	return nil
+}
+
+// chownTree gives the data directory to the daemon user; a data directory
+// restored or created by root (etcdutl snapshot restore) must not stop the
+// member from starting.
+func chownTree(root string, uid, gid int) error {
+	return filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+			return nil
+		}
+		return os.Lchown(path, uid, gid)
+	})
+}
+
+// Run loads the configuration, drops privileges, starts etcd and serves
+// until ctx is done, then closes etcd cleanly (it finishes in-flight
+// requests and syncs the WAL).
+func Run(ctx context.Context, configPath string, log io.Writer) error {
+	cfg, err := Load(configPath)
+	if err != nil {
+		return err
+	}
+	if err := DropPrivileges(cfg.Dir); err != nil {
+		return err
+	}
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return fmt.Errorf("cannot start etcd: %v", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		fmt.Fprintf(log, "charmed-etcd: member %s ready: client %s, peer %s, client TLS %s, peer TLS %s\n",
+			cfg.Name, cfg.AdvertiseClientUrls[0].String(), cfg.AdvertisePeerUrls[0].String(),
+			describeTLS(cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.TrustedCAFile, cfg.ClientTLSInfo.ClientCertAuth),
+			describeTLS(cfg.PeerTLSInfo.CertFile, cfg.PeerTLSInfo.TrustedCAFile, cfg.PeerTLSInfo.ClientCertAuth))
+	case err := <-e.Err():
+		e.Close()
+		return fmt.Errorf("cannot start etcd: %v", err)
+	case <-ctx.Done():
+		e.Close()
+		return nil
+	}
+	select {
+	case err := <-e.Err():
+		e.Close()
+		return fmt.Errorf("etcd stopped: %v", err)
+	case <-ctx.Done():
+		fmt.Fprintln(log, "charmed-etcd: stopping")
+		stopped := make(chan struct{})
+		go func() { e.Close(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(20 * time.Second):
+			return errors.New("cannot stop etcd within 20s")
+		}
+		return nil
+	}
+}
+
+func describeTLS(cert, ca string, auth bool) string {
+	if cert == "" {
+		return "off"
+	}
+	s := "on (cert-file " + cert
+	if ca != "" {
+		s += ", trusted-ca-file " + ca
+	}
+	if auth {
+		s += ", client certificates required"
+	}
+	return s + ")"
+}

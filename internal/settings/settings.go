@@ -1,0 +1,335 @@
+// Package settings is the typed form of every snap option: it merges the
+// options snapd holds with the defaults of configs/, checks their types and
+// validates them as a whole, naming the option in every refusal.
+package settings
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/canonical/charmed-etcd-snap/configs"
+	"github.com/canonical/charmed-etcd-snap/internal/certs"
+	"github.com/canonical/charmed-etcd-snap/internal/i18n"
+)
+
+// Settings holds every snap option, typed, with defaults applied.
+type Settings struct {
+	Name                string
+	Address             string
+	ListenAddress       string
+	ClientPort          int
+	PeerPort            int
+	InitialCluster      string
+	InitialClusterState string
+	InitialClusterToken string
+	// Etcd holds the etcd.* pass-through options, keyed by etcd's config-file key.
+	Etcd map[string]any
+	TLS  TLS
+
+	// Now is the time certificates are checked at.
+	Now time.Time
+
+	validated bool
+	peer      *Material
+	client    *Material
+	members   []Member
+	warnings  []string
+}
+
+// TLS holds the tls.* options.
+type TLS struct {
+	MinVersion   string
+	MaxVersion   string
+	CipherSuites []string
+	Peer         Surface
+	Client       Surface
+}
+
+// Surface is one TLS surface (tls.peer or tls.client) as the user gave it.
+type Surface struct {
+	Cert, Key, CA, CRL string
+	// ClientCertAuth is nil when not set: peer defaults to true, client to
+	// "true when a CA is given".
+	ClientCertAuth  *bool
+	AllowedCN       []string
+	AllowedHostname []string
+}
+
+// Material is a validated TLS surface: canonical PEM to write, and the facts
+// rendering needs.
+type Material struct {
+	CertPEM, KeyPEM, CAPEM, CRLPEM []byte
+	ClientCertAuth                 bool
+	AllowedCN, AllowedHostname     []string
+	KeyFingerprint                 string
+	Leaf                           *x509.Certificate
+}
+
+// Member is one entry of initial-cluster, with the peer URL's scheme left to
+// the renderer (it follows peer TLS).
+type Member struct {
+	Name string
+	Host string
+	Port int
+}
+
+// Load merges opts (a snapctl get -d document) over the defaults and checks
+// each option's type. Unknown options are refused with the nearest known name.
+func Load(opts map[string]any) (*Settings, error) {
+	defaults := map[string]any{}
+	if err := yaml.Unmarshal(configs.Defaults, &defaults); err != nil {
+		return nil, fmt.Errorf("cannot read the snap's default options: %v", err)
+	}
+	flatDefaults := map[string]any{}
+	flatten("", normalizeYAML(defaults).(map[string]any), flatDefaults)
+	flatOpts := map[string]any{}
+	flatten("", opts, flatOpts)
+
+	s := &Settings{Etcd: map[string]any{}, Now: time.Now()}
+	byKey := map[string]option{}
+	for _, o := range options {
+		byKey[o.key] = o
+	}
+	keys := make([]string, 0, len(flatOpts))
+	for k := range flatOpts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if rest, ok := strings.CutPrefix(k, EtcdPrefix+"."); ok {
+			s.Etcd[rest] = flatOpts[k]
+			continue
+		}
+		if k == EtcdPrefix {
+			return nil, fmt.Errorf(i18n.G("cannot use %s: expected a map of etcd configuration keys, got %s"), k, describe(flatOpts[k]))
+		}
+		if _, ok := byKey[k]; !ok {
+			return nil, fmt.Errorf(i18n.G("cannot use %s: unknown option (did you mean %s?)"), k, nearest(k))
+		}
+	}
+	for _, o := range options {
+		raw, ok := flatOpts[o.key]
+		if !ok || raw == nil || raw == "" {
+			raw = flatDefaults[o.key]
+		}
+		v, err := convert(o, raw)
+		if err != nil {
+			return nil, fmt.Errorf(i18n.G("cannot use %s: %v"), o.key, err)
+		}
+		o.set(s, v)
+	}
+	return s, nil
+}
+
+// normalizeYAML turns what yaml.v3 decodes into what snapctl's JSON gives,
+// so defaults and options go through the same conversions.
+func normalizeYAML(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalizeYAML(e)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = normalizeYAML(e)
+		}
+		return t
+	case int:
+		return json.Number(fmt.Sprint(t))
+	}
+	return v
+}
+
+// ResolveStoredKey turns a key option that holds a fingerprint back into the
+// key stored on disk. The hook replaces stored private keys by their
+// fingerprint so they cannot be read back with snapctl get; setting the
+// same fingerprint means "keep the stored key".
+func (s *Settings) ResolveStoredKey(surface string, stored []byte) error {
+	sf := s.surface(surface)
+	if !certs.IsFingerprint(strings.TrimSpace(sf.Key)) {
+		return nil
+	}
+	if len(stored) == 0 || certs.Fingerprint(stored) != strings.TrimSpace(sf.Key) {
+		return fmt.Errorf(i18n.G("cannot use tls.%s.key: %s is not the fingerprint of the stored key; give the key itself"), surface, strings.TrimSpace(sf.Key))
+	}
+	sf.Key = string(stored)
+	return nil
+}
+
+func (s *Settings) surface(name string) *Surface {
+	if name == "peer" {
+		return &s.TLS.Peer
+	}
+	return &s.TLS.Client
+}
+
+// Validate checks the settings as a whole and stops at the first problem.
+// Every error names the option ("cannot use tls.peer.key: ...") and never
+// quotes key or certificate material.
+func (s *Settings) Validate() error {
+	if s.Name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf(i18n.G("cannot use name: it is unset and the host name is unknown: %v"), err)
+		}
+		s.Name = h
+	}
+	if strings.ContainsAny(s.Name, ",= \t\n") {
+		return fmt.Errorf(i18n.G("cannot use name %q: a member name cannot contain commas, equals signs or spaces"), s.Name)
+	}
+	if err := checkHost(s.Address); err != nil {
+		return fmt.Errorf(i18n.G("cannot use address %q: %v"), s.Address, err)
+	}
+	if s.ListenAddress == "" {
+		s.ListenAddress = s.Address
+		if net.ParseIP(s.Address) == nil {
+			s.ListenAddress = "0.0.0.0"
+		}
+	}
+	if net.ParseIP(s.ListenAddress) == nil {
+		return fmt.Errorf(i18n.G("cannot use listen-address %q: expected an IP address to bind"), s.ListenAddress)
+	}
+	for _, p := range []struct {
+		key string
+		v   int
+	}{{"client-port", s.ClientPort}, {"peer-port", s.PeerPort}} {
+		if p.v < 1 || p.v > 65535 {
+			return fmt.Errorf(i18n.G("cannot use %s: %d is not a port number (1-65535)"), p.key, p.v)
+		}
+	}
+	if s.ClientPort == s.PeerPort {
+		return fmt.Errorf(i18n.G("cannot use peer-port: %d is also client-port"), s.PeerPort)
+	}
+	if s.InitialClusterState != "new" && s.InitialClusterState != "existing" {
+		return fmt.Errorf(i18n.G("cannot use initial-cluster-state %q: expected new or existing"), s.InitialClusterState)
+	}
+	if s.InitialClusterToken == "" {
+		return errors.New(i18n.G("cannot use initial-cluster-token: it cannot be empty"))
+	}
+	members, err := parseInitialCluster(s.InitialCluster, s.Name, s.Address, s.PeerPort)
+	if err != nil {
+		return fmt.Errorf(i18n.G("cannot use initial-cluster: %v"), err)
+	}
+	s.members = members
+	if err := s.validateTLS(); err != nil {
+		return err
+	}
+	if err := validateEtcd(s.Etcd); err != nil {
+		return err
+	}
+	s.validated = true
+	return nil
+}
+
+func checkHost(h string) error {
+	if h == "" {
+		return errors.New(i18n.G("it cannot be empty"))
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		if ip.IsUnspecified() {
+			return errors.New(i18n.G("peers and clients cannot reach the unspecified address; set listen-address to bind it"))
+		}
+		return nil
+	}
+	if len(h) > 253 {
+		return errors.New(i18n.G("a DNS name has at most 253 characters"))
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return errors.New(i18n.G("expected an IP address or a DNS name"))
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return errors.New(i18n.G("expected an IP address or a DNS name"))
+			}
+		}
+	}
+	return nil
+}
+
+// Members is the validated initial-cluster.
+func (s *Settings) Members() []Member { return s.members }
+
+// Peer is the validated peer TLS material, nil when peer TLS is off.
+func (s *Settings) Peer() *Material { return s.peer }
+
+// Client is the validated client TLS material, nil when client TLS is off.
+func (s *Settings) Client() *Material { return s.client }
+
+// Warnings are problems that do not refuse the settings (a certificate that
+// expires within a week).
+func (s *Settings) Warnings() []string { return s.warnings }
+
+// Validated reports whether Validate succeeded.
+func (s *Settings) Validated() bool { return s.validated }
+
+func parseInitialCluster(text, self, address string, peerPort int) ([]Member, error) {
+	if strings.TrimSpace(text) == "" {
+		return []Member{{Name: self, Host: address, Port: peerPort}}, nil
+	}
+	var out []Member
+	seen := map[string]bool{}
+	for _, entry := range strings.Split(text, ",") {
+		entry = strings.TrimSpace(entry)
+		name, target, ok := strings.Cut(entry, "=")
+		if !ok || name == "" || target == "" {
+			return nil, fmt.Errorf(i18n.G("entry %q is not name=host[:port] or name=URL"), entry)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf(i18n.G("member %s appears twice"), name)
+		}
+		seen[name] = true
+		m, err := parseMemberTarget(target, peerPort)
+		if err != nil {
+			return nil, fmt.Errorf(i18n.G("entry %q: %v"), entry, err)
+		}
+		m.Name = name
+		out = append(out, m)
+	}
+	for _, m := range out {
+		if m.Name == self {
+			if m.Host != address || m.Port != peerPort {
+				return nil, fmt.Errorf(i18n.G("it places this member (%s) at %s:%d, but address and peer-port give %s:%d"), self, m.Host, m.Port, address, peerPort)
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf(i18n.G("it does not name this member (%s)"), self)
+}
+
+func parseMemberTarget(target string, defPort int) (Member, error) {
+	hostport := target
+	if scheme, rest, ok := strings.Cut(target, "://"); ok {
+		if scheme != "http" && scheme != "https" {
+			return Member{}, fmt.Errorf(i18n.G("scheme %s is not http or https"), scheme)
+		}
+		hostport = strings.TrimSuffix(rest, "/")
+	}
+	host, port := hostport, defPort
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+		if _, err := fmt.Sscanf(p, "%d", &port); err != nil || port < 1 || port > 65535 {
+			return Member{}, fmt.Errorf(i18n.G("port %q is not a port number"), p)
+		}
+	}
+	if err := checkHost(strings.Trim(host, "[]")); err != nil {
+		return Member{}, fmt.Errorf(i18n.G("host %q: %v"), host, err)
+	}
+	return Member{Host: strings.Trim(host, "[]"), Port: port}, nil
+}
+
+// equalPEM compares two option texts after normalization.
+func equalPEM(a, b string) bool {
+	return bytes.Equal(certs.Normalize(a), certs.Normalize(b))
+}
