@@ -165,7 +165,10 @@ func CheckCABundle(cas []*x509.Certificate, now time.Time) (warnings []string, e
 // issuer is not in the CA bundle, so the caller can name the CA option.
 type ChainError struct {
 	Unknown bool
-	Msg     string
+	// Leaf names the certificate that does not verify, Issuer the issuer
+	// it names, so a caller can say which CA option lacks it.
+	Leaf, Issuer string
+	Msg          string
 }
 
 func (e *ChainError) Error() string { return e.Msg }
@@ -201,18 +204,34 @@ func VerifyChain(chain, roots []*x509.Certificate, u Usage, now time.Time) (warn
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err = leaf.Verify(x509.VerifyOptions{
+	// Verify accepts a chain that allows any one of KeyUsages, so it is
+	// asked for every chain and each is checked for every usage below: an
+	// intermediate from the CA bundle restricted to serverAuth must fail a
+	// peer certificate too, as it fails the peer's handshake.
+	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots:         rootPool,
 		Intermediates: inter,
 		CurrentTime:   now,
-		KeyUsages:     u.ekus(),
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) {
-			return nil, &ChainError{Unknown: true, Msg: fmt.Sprintf(i18n.G("certificate %s is not signed by a CA in the bundle (its issuer: %q)"), Name(leaf), leaf.Issuer.String())}
+			return nil, &ChainError{Unknown: true, Leaf: Name(leaf), Issuer: leaf.Issuer.String(), Msg: fmt.Sprintf(i18n.G("certificate %s is not signed by a CA in the bundle (its issuer: %q)"), Name(leaf), leaf.Issuer.String())}
 		}
 		return nil, &ChainError{Msg: fmt.Sprintf(i18n.G("certificate %s does not verify against the CA bundle: %v"), Name(leaf), err)}
 	}
-	return warnings, nil
+	var usageErr error
+	for _, ch := range chains {
+		usageErr = nil
+		for _, c := range ch[1:] {
+			if usageErr = CheckUsage(c, u); usageErr != nil {
+				break
+			}
+		}
+		if usageErr == nil {
+			return warnings, nil
+		}
+	}
+	return nil, usageErr
 }

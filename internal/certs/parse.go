@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -100,7 +101,14 @@ func ParsePrivateKey(text string) (crypto.Signer, []byte, error) {
 		if k.N.BitLen() < 2048 {
 			return nil, nil, fmt.Errorf(i18n.G("is a %d-bit RSA key; use at least 2048 bits"), k.N.BitLen())
 		}
-	case *ecdsa.PrivateKey, ed25519.PrivateKey:
+	case *ecdsa.PrivateKey:
+		// x509 also reads P-224 keys, but TLS signs only with these curves.
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return nil, nil, fmt.Errorf(i18n.G("uses the elliptic curve %s, which Go's TLS does not support (use P-256, P-384 or P-521)"), k.Curve.Params().Name)
+		}
+	case ed25519.PrivateKey:
 	default:
 		return nil, nil, fmt.Errorf(i18n.G("holds a %T key, which TLS does not use"), signer)
 	}

@@ -25,13 +25,15 @@ import (
 // some tools escape newlines as a literal \n. A base64 encoding of the whole
 // PEM (as Juju secrets and some charms pass it) is decoded too.
 func Normalize(text string) []byte {
-	s := strings.TrimSpace(text)
+	// Windows editors also start a UTF-8 file with a byte order mark.
+	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "\ufeff"))
 	if !strings.Contains(s, "-----BEGIN") {
 		if dec, ok := decodeBase64PEM(s); ok {
-			s = dec
+			s = strings.TrimSpace(strings.TrimPrefix(dec, "\ufeff"))
 		}
 	}
 	if !strings.Contains(s, "\n") && strings.Contains(s, `\n`) {
+		s = strings.ReplaceAll(s, `\r\n`, "\n")
 		s = strings.ReplaceAll(s, `\n`, "\n")
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -69,12 +71,16 @@ func blocks(data []byte) ([]*pem.Block, error) {
 		trimmed := bytes.TrimSpace(rest)
 		if !bytes.HasPrefix(trimmed, []byte("-----BEGIN ")) {
 			if len(out) == 0 {
-				return nil, errors.New(i18n.G("does not start with a PEM BEGIN line"))
+				return nil, errors.New(i18n.G("does not start with a PEM block"))
 			}
 			return nil, errors.New(i18n.G("has text after its last PEM block"))
 		}
 		b, r := pem.Decode(trimmed)
-		if b == nil {
+		// pem.Decode skips a damaged block and returns the next good one:
+		// a block cut before its END line, followed by another block,
+		// would be silently dropped. The block returned must be the one
+		// that starts here.
+		if b == nil || bytes.Count(trimmed[:len(trimmed)-len(r)], []byte("-----BEGIN ")) != 1 {
 			return nil, errors.New(i18n.G("holds a PEM block that is cut short or damaged (no matching END line, or a body that is not base64)"))
 		}
 		out = append(out, b)

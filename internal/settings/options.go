@@ -110,6 +110,9 @@ func acceptedBool() string { return `true, false, "true", "false"` }
 // convert checks that raw has the option's type, as snapd stored it: JSON
 // when the text parsed as JSON, a string otherwise.
 func convert(o option, raw any) (value, error) {
+	if raw == nil {
+		return value{}, nil
+	}
 	switch o.kind {
 	case kString, kPEM:
 		switch t := raw.(type) {
