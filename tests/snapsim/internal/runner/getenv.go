@@ -1,0 +1,5 @@
+package runner
+
+import "os"
+
+var getenv = os.Getenv
