@@ -235,3 +235,15 @@ func VerifyChain(chain, roots []*x509.Certificate, u Usage, now time.Time) (warn
 	}
 	return nil, usageErr
 }
+
+// CheckChainOrder refuses a chain whose certificates are not each signed by
+// the next one: etcd serves the chain as given, and a client cannot build a
+// path through a certificate that does not belong to it.
+func CheckChainOrder(chain []*x509.Certificate) error {
+	for i := 0; i+1 < len(chain); i++ {
+		if err := chain[i].CheckSignatureFrom(chain[i+1]); err != nil {
+			return fmt.Errorf(i18n.G("certificate %s is not signed by the certificate after it, %s; give the member's certificate first, then each issuer in order"), Name(chain[i]), Name(chain[i+1]))
+		}
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package certs_test
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,15 @@ import (
 	"github.com/canonical/charmed-etcd-snap/internal/certs"
 	"github.com/canonical/charmed-etcd-snap/internal/certtest"
 )
+
+// pemOf is the PEM of certificates, to check that no message quotes them.
+func pemOf(cs ...*x509.Certificate) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))
+	}
+	return out
+}
 
 var (
 	peerUsage   = certs.Usage{Server: true, Client: true}
@@ -67,6 +77,7 @@ func TestCheckAddress(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted, want %q", tc.want)
 			}
+			certtest.AssertNoMaterial(t, err.Error(), pemOf(tc.leaf)...)
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
@@ -110,6 +121,7 @@ func TestCheckUsage(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got error %v, want %q", err, tc.want)
 			}
+			certtest.AssertNoMaterial(t, err.Error(), pemOf(tc.cert)...)
 		})
 	}
 }
@@ -273,9 +285,47 @@ func TestVerifyChain(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("got error %v, want %q", err, tc.wantErr)
 			}
+			certtest.AssertNoMaterial(t, err.Error(), pemOf(append(chain, roots...)...)...)
 			var ce *certs.ChainError
 			if unknown := errors.As(err, &ce) && ce.Unknown; unknown != tc.wantUnknown {
 				t.Errorf("unknown authority = %v, want %v", unknown, tc.wantUnknown)
+			}
+		})
+	}
+}
+
+func TestCheckChainOrder(t *testing.T) {
+	root := certtest.NewCA(t, "peer-ca")
+	inter := root.Issue(t, certtest.Options{CN: "peer-intermediate", IsCA: true})
+	other := root.Issue(t, certtest.Options{CN: "other-intermediate", IsCA: true})
+	leaf := inter.Leaf(t, "m2", "10.99.0.12")
+	tests := []struct {
+		name  string
+		chain []*certtest.Cert
+		want  string // error substring; empty: accepted
+	}{
+		{"leaf alone", []*certtest.Cert{leaf}, ""},
+		{"leaf, intermediate", []*certtest.Cert{leaf, inter}, ""},
+		{"leaf, intermediate, root", []*certtest.Cert{leaf, inter, root}, ""},
+		{"intermediate first", []*certtest.Cert{inter, leaf}, `certificate "CN=peer-intermediate,O=certtest" is not signed by the certificate after it, "CN=m2,O=certtest"`},
+		{"unrelated intermediate", []*certtest.Cert{leaf, other}, `certificate "CN=m2,O=certtest" is not signed by the certificate after it, "CN=other-intermediate,O=certtest"`},
+		{"root before intermediate", []*certtest.Cert{leaf, root, inter}, "is not signed by the certificate after it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var chain []*x509.Certificate
+			for _, c := range tc.chain {
+				chain = append(chain, c.Cert)
+			}
+			err := certs.CheckChainOrder(chain)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want %q", err, tc.want)
 			}
 		})
 	}

@@ -140,7 +140,7 @@ func convert(o option, raw any) (value, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return value{}, fmt.Errorf(i18n.G("expected a whole number, got %q"), s)
+			return value{}, fmt.Errorf(i18n.G("expected a whole number, got %s"), show(s))
 		}
 		return value{num: n}, nil
 	case kBool:
@@ -158,6 +158,7 @@ func convert(o option, raw any) (value, error) {
 			case "":
 				return value{}, nil
 			}
+			return value{}, fmt.Errorf(i18n.G("expected one of %s, got %s"), acceptedBool(), show(t))
 		}
 		return value{}, fmt.Errorf(i18n.G("expected one of %s, got %s"), acceptedBool(), describe(raw))
 	case kList:
@@ -207,6 +208,17 @@ func describe(v any) string {
 		return i18n.G("null")
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// show quotes a value the user gave, for a message, unless it may be key
+// material: a PEM pasted into the wrong option (F4) must not reach the hook's
+// output, which any local user can read. Such values are long or multi-line;
+// the names, addresses and versions that options take are neither.
+func show(v string) string {
+	if len(v) > 64 || strings.ContainsAny(v, "\r\n") || strings.Contains(v, `\n`) || strings.Contains(v, "-----") || strings.Contains(v, "PRIVATE") {
+		return fmt.Sprintf(i18n.G("(%d characters, not shown)"), len(v))
+	}
+	return fmt.Sprintf("%q", v)
 }
 
 // nearest returns the known option closest to key, for "did you mean".

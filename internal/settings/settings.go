@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,10 +188,10 @@ func (s *Settings) Validate() error {
 		s.Name = h
 	}
 	if strings.ContainsAny(s.Name, ",= \t\n") {
-		return fmt.Errorf(i18n.G("cannot use name %q: a member name cannot contain commas, equals signs or spaces"), s.Name)
+		return fmt.Errorf(i18n.G("cannot use name %s: a member name cannot contain commas, equals signs or spaces"), show(s.Name))
 	}
 	if err := checkHost(s.Address); err != nil {
-		return fmt.Errorf(i18n.G("cannot use address %q: %v"), s.Address, err)
+		return fmt.Errorf(i18n.G("cannot use address %s: %v"), show(s.Address), err)
 	}
 	if s.ListenAddress == "" {
 		s.ListenAddress = s.Address
@@ -198,7 +200,7 @@ func (s *Settings) Validate() error {
 		}
 	}
 	if net.ParseIP(s.ListenAddress) == nil {
-		return fmt.Errorf(i18n.G("cannot use listen-address %q: expected an IP address to bind"), s.ListenAddress)
+		return fmt.Errorf(i18n.G("cannot use listen-address %s: expected an IP address to bind"), show(s.ListenAddress))
 	}
 	for _, p := range []struct {
 		key string
@@ -212,7 +214,7 @@ func (s *Settings) Validate() error {
 		return fmt.Errorf(i18n.G("cannot use peer-port: %d is also client-port"), s.PeerPort)
 	}
 	if s.InitialClusterState != "new" && s.InitialClusterState != "existing" {
-		return fmt.Errorf(i18n.G("cannot use initial-cluster-state %q: expected new or existing"), s.InitialClusterState)
+		return fmt.Errorf(i18n.G("cannot use initial-cluster-state %s: expected new or existing"), show(s.InitialClusterState))
 	}
 	if s.InitialClusterToken == "" {
 		return errors.New(i18n.G("cannot use initial-cluster-token: it cannot be empty"))
@@ -280,27 +282,37 @@ func parseInitialCluster(text, self, address string, peerPort int) ([]Member, er
 	}
 	var out []Member
 	seen := map[string]bool{}
+	byTarget := map[string]string{}
 	for _, entry := range strings.Split(text, ",") {
 		entry = strings.TrimSpace(entry)
 		name, target, ok := strings.Cut(entry, "=")
+		name, target = strings.TrimSpace(name), strings.TrimSpace(target)
 		if !ok || name == "" || target == "" {
-			return nil, fmt.Errorf(i18n.G("entry %q is not name=host[:port] or name=URL"), entry)
+			return nil, fmt.Errorf(i18n.G("entry %s is not name=host[:port] or name=URL"), show(entry))
 		}
 		if seen[name] {
-			return nil, fmt.Errorf(i18n.G("member %s appears twice"), name)
+			return nil, fmt.Errorf(i18n.G("member %s appears twice"), show(name))
 		}
 		seen[name] = true
 		m, err := parseMemberTarget(target, peerPort)
 		if err != nil {
-			return nil, fmt.Errorf(i18n.G("entry %q: %v"), entry, err)
+			return nil, fmt.Errorf(i18n.G("entry %s: %v"), show(entry), err)
 		}
 		m.Name = name
+		// Two members on one peer address would both be reached at the
+		// same place: etcd refuses such a cluster when it starts.
+		at := net.JoinHostPort(canonicalHost(m.Host), strconv.Itoa(m.Port))
+		if other, ok := byTarget[at]; ok {
+			return nil, fmt.Errorf(i18n.G("members %s and %s have the same peer address %s"), show(other), show(name), at)
+		}
+		byTarget[at] = name
 		out = append(out, m)
 	}
 	for _, m := range out {
 		if m.Name == self {
-			if m.Host != address || m.Port != peerPort {
-				return nil, fmt.Errorf(i18n.G("it places this member (%s) at %s:%d, but address and peer-port give %s:%d"), self, m.Host, m.Port, address, peerPort)
+			if canonicalHost(m.Host) != canonicalHost(address) || m.Port != peerPort {
+				return nil, fmt.Errorf(i18n.G("it places this member (%s) at %s, but address and peer-port give %s"), self,
+					net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), net.JoinHostPort(address, strconv.Itoa(peerPort)))
 			}
 			return out, nil
 		}
@@ -308,25 +320,49 @@ func parseInitialCluster(text, self, address string, peerPort int) ([]Member, er
 	return nil, fmt.Errorf(i18n.G("it does not name this member (%s)"), self)
 }
 
+// canonicalHost spells an address one way, so that fd00::1 and
+// fd00:0::1, or M1.example and m1.example, compare equal.
+func canonicalHost(h string) string {
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.String()
+	}
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// parseMemberTarget reads host, host:port or an http(s) URL with nothing
+// but a host and a port: etcd refuses a peer URL with a path or a query.
 func parseMemberTarget(target string, defPort int) (Member, error) {
 	hostport := target
-	if scheme, rest, ok := strings.Cut(target, "://"); ok {
-		if scheme != "http" && scheme != "https" {
-			return Member{}, fmt.Errorf(i18n.G("scheme %s is not http or https"), scheme)
+	if strings.Contains(target, "://") {
+		// url.Parse errors quote the input: say what is wrong instead.
+		u, err := url.Parse(target)
+		if err != nil {
+			return Member{}, errors.New(i18n.G("it is not a valid URL"))
 		}
-		hostport = strings.TrimSuffix(rest, "/")
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return Member{}, fmt.Errorf(i18n.G("scheme %s is not http or https"), show(u.Scheme))
+		}
+		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			return Member{}, errors.New(i18n.G("a peer URL holds a scheme, a host and a port, nothing else"))
+		}
+		hostport = u.Host
 	}
 	host, port := hostport, defPort
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host = h
-		if _, err := fmt.Sscanf(p, "%d", &port); err != nil || port < 1 || port > 65535 {
-			return Member{}, fmt.Errorf(i18n.G("port %q is not a port number"), p)
+		n, err := strconv.Atoi(p)
+		if err != nil || strings.TrimLeft(p, "0123456789") != "" || n < 1 || n > 65535 {
+			return Member{}, fmt.Errorf(i18n.G("port %s is not a port number (1-65535)"), show(p))
 		}
+		port = n
+	} else if strings.HasPrefix(hostport, "[") && !strings.HasSuffix(hostport, "]") {
+		return Member{}, fmt.Errorf(i18n.G("host %s: expected [IPv6 address] or [IPv6 address]:port"), show(hostport))
 	}
-	if err := checkHost(strings.Trim(host, "[]")); err != nil {
-		return Member{}, fmt.Errorf(i18n.G("host %q: %v"), host, err)
+	host = strings.TrimPrefix(strings.TrimSuffix(host, "]"), "[")
+	if err := checkHost(host); err != nil {
+		return Member{}, fmt.Errorf(i18n.G("host %s: %v"), show(host), err)
 	}
-	return Member{Host: strings.Trim(host, "[]"), Port: port}, nil
+	return Member{Host: host, Port: port}, nil
 }
 
 // equalPEM compares two option texts after normalization.

@@ -19,11 +19,11 @@ var tlsVersions = map[string]uint16{"TLS1.2": tls.VersionTLS12, "TLS1.3": tls.Ve
 func (s *Settings) validateTLS() error {
 	minV, ok := tlsVersions[s.TLS.MinVersion]
 	if !ok {
-		return fmt.Errorf(i18n.G("cannot use tls.min-version %q: expected TLS1.2 or TLS1.3"), s.TLS.MinVersion)
+		return fmt.Errorf(i18n.G("cannot use tls.min-version %s: expected TLS1.2 or TLS1.3"), show(s.TLS.MinVersion))
 	}
 	maxV, ok := tlsVersions[s.TLS.MaxVersion]
 	if !ok {
-		return fmt.Errorf(i18n.G("cannot use tls.max-version %q: expected TLS1.2 or TLS1.3"), s.TLS.MaxVersion)
+		return fmt.Errorf(i18n.G("cannot use tls.max-version %s: expected TLS1.2 or TLS1.3"), show(s.TLS.MaxVersion))
 	}
 	if minV > maxV {
 		return fmt.Errorf(i18n.G("cannot use tls.min-version %s: it is above tls.max-version %s"), s.TLS.MinVersion, s.TLS.MaxVersion)
@@ -66,11 +66,11 @@ func cipherSuites(names []string) ([]*tls.CipherSuite, error) {
 	var out []*tls.CipherSuite
 	for _, n := range names {
 		if insecure[n] {
-			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is insecure"), n)
+			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is insecure"), show(n))
 		}
 		c, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is not a cipher suite name Go knows (use IANA names such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)"), n)
+			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is not a cipher suite name Go knows (use IANA names such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)"), show(n))
 		}
 		tls12 := false
 		for _, v := range c.SupportedVersions {
@@ -79,7 +79,7 @@ func cipherSuites(names []string) ([]*tls.CipherSuite, error) {
 			}
 		}
 		if !tls12 {
-			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is a TLS 1.3 suite, which cannot be configured"), n)
+			return nil, fmt.Errorf(i18n.G("cannot use tls.cipher-suites: %s is a TLS 1.3 suite, which cannot be configured"), show(n))
 		}
 		out = append(out, c)
 	}
@@ -141,11 +141,17 @@ func (s *Settings) validateSurface(name string, sf *Surface, peer bool) (*Materi
 		return nil, nil
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf(i18n.G("cannot turn %s TLS on: %s is set but %s is missing"), name, strings.Join(present, ", "), strings.Join(missing, ", "))
+		if len(missing) == 1 {
+			return nil, fmt.Errorf(i18n.G("cannot turn %s TLS on: %s is missing (set: %s)"), name, missing[0], strings.Join(present, ", "))
+		}
+		return nil, fmt.Errorf(i18n.G("cannot turn %s TLS on: %s are missing (set: %s)"), name, strings.Join(missing, " and "), strings.Join(present, ", "))
 	}
 
 	chain, certPEM, err := certs.ParseCertificates(sf.Cert)
 	if err != nil {
+		return nil, fmt.Errorf(i18n.G("cannot use %s: %v"), opt("cert"), err)
+	}
+	if err := certs.CheckChainOrder(chain); err != nil {
 		return nil, fmt.Errorf(i18n.G("cannot use %s: %v"), opt("cert"), err)
 	}
 	key, keyPEM, err := certs.ParsePrivateKey(sf.Key)
@@ -190,7 +196,7 @@ func (s *Settings) validateSurface(name string, sf *Surface, peer bool) (*Materi
 		if err != nil {
 			var ce *certs.ChainError
 			if errors.As(err, &ce) && ce.Unknown {
-				return nil, fmt.Errorf(i18n.G("cannot use %s: %v of %s"), opt("cert"), err, opt("ca"))
+				return nil, fmt.Errorf(i18n.G("cannot use %s: certificate %s is not signed by a CA of %s (its issuer: %q)"), opt("cert"), ce.Leaf, opt("ca"), ce.Issuer)
 			}
 			return nil, fmt.Errorf(i18n.G("cannot use %s: %v"), opt("cert"), err)
 		}
