@@ -358,3 +358,35 @@ func AssertNoMaterial(t testing.TB, msg string, pems ...string) {
 		}
 	}
 }
+
+// Load wraps a CA made elsewhere (openssl in the lab) so tests can issue
+// certificates from it.
+func Load(t testing.TB, certPEM, keyPEM string) *Cert {
+	t.Helper()
+	cb, _ := pem.Decode([]byte(certPEM))
+	kb, _ := pem.Decode([]byte(keyPEM))
+	if cb == nil || kb == nil {
+		t.Fatalf("cannot load a certificate and key: no PEM block")
+	}
+	c, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		t.Fatalf("cannot parse certificate: %v", err)
+	}
+	var k any
+	switch kb.Type {
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(kb.Bytes)
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(kb.Bytes)
+	default:
+		k, err = x509.ParsePKCS8PrivateKey(kb.Bytes)
+	}
+	if err != nil {
+		t.Fatalf("cannot parse key: %v", err)
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		t.Fatalf("key of type %T cannot sign", k)
+	}
+	return &Cert{Cert: c, Key: signer, CertPEM: certPEM, KeyPEM: keyPEM}
+}

@@ -253,8 +253,19 @@ func etcdAccepts(conf []byte, s *settings.Settings) error {
 		return fmt.Errorf("cannot check the configuration: %v", err)
 	}
 	defer os.RemoveAll(dir)
+	// etcd's loader logs its warnings where the file says; the hook's
+	// output goes to the user, so the check logs nowhere.
+	var m map[string]any
+	if err := yaml.Unmarshal(conf, &m); err != nil {
+		return fmt.Errorf("cannot check the configuration: %v", err)
+	}
+	m["log-outputs"] = []string{os.DevNull}
+	quiet, err := yaml.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("cannot check the configuration: %v", err)
+	}
 	path := filepath.Join(dir, "etcd.conf.yml")
-	if err := os.WriteFile(path, conf, 0o600); err != nil {
+	if err := os.WriteFile(path, quiet, 0o600); err != nil {
 		return fmt.Errorf("cannot check the configuration: %v", err)
 	}
 	if _, err := embed.ConfigFromFile(path); err != nil {

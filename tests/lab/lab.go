@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -275,4 +276,31 @@ func Retry(ctx context.Context, timeout time.Duration, f func() error) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// DaemonPID is the main PID of the member's daemon as snapsim records it (0 if none).
+func (m *Member) DaemonPID() int {
+	b, err := os.ReadFile(filepath.Join(m.Root, "var", "lib", "snapsim", "run", "snap.charmed-etcd.etcd.json"))
+	if err != nil {
+		return 0
+	}
+	var st struct {
+		MainPID int    `json:"main-pid"`
+		State   string `json:"state"`
+	}
+	if json.Unmarshal(b, &st) != nil {
+		return 0
+	}
+	return st.MainPID
+}
+
+// DaemonLog is the daemon's log as snapsim keeps it.
+func (m *Member) DaemonLog() string {
+	b, _ := os.ReadFile(filepath.Join(m.Root, "var", "log", "snapsim", "charmed-etcd.etcd.log"))
+	return string(b)
+}
+
+// Data is $SNAP_DATA of the member's current revision.
+func (m *Member) Data() string {
+	return filepath.Join(m.Root, "var", "snap", "charmed-etcd", "current")
 }

@@ -241,7 +241,9 @@ func (s *Sim) appInfos(apps []*snap.AppInfo) []client.AppInfo {
 func resolveServices(info *snap.Info, names []string) ([]*snap.AppInfo, error) {
 	snapName := info.InstanceName()
 	if len(names) == 0 {
-		return info.Services(), nil
+		svcs := info.Services()
+		sort.Sort(snap.AppInfoBySnapApp(svcs))
+		return svcs, nil
 	}
 	seen := make(map[string]bool)
 	var out []*snap.AppInfo
