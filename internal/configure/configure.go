@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/canonical/charmed-etcd-snap/internal/atomicfile"
+	"github.com/canonical/charmed-etcd-snap/internal/health"
 	"github.com/canonical/charmed-etcd-snap/internal/i18n"
 	"github.com/canonical/charmed-etcd-snap/internal/membership"
 	"github.com/canonical/charmed-etcd-snap/internal/render"
@@ -230,16 +231,12 @@ func (h *Hook) hideKeys(s *settings.Settings) error {
 	return h.Ctl.Set(set)
 }
 
+// reportHealth tells snapd whether a certificate in use expires within a
+// week (error, naming it and its date) or all is well (okay). snapd keeps
+// it only if the hook succeeds, so it runs last.
 func (h *Hook) reportHealth(s *settings.Settings) {
-	status, msg, code := "okay", "", ""
-	if w := s.Warnings(); len(w) > 0 {
-		status, code = "error", "cert-expiring"
-		msg = w[0]
-		if len(msg) > 70 {
-			msg = msg[:67] + "..."
-		}
-	}
-	if err := h.Ctl.SetHealth(status, msg, code); err != nil {
+	st := health.Evaluate(s.Now, health.FromSettings(s))
+	if err := h.Ctl.SetHealth(st.Status, st.Message, st.Code); err != nil {
 		fmt.Fprintln(h.Log, "warning: cannot report health:", err)
 	}
 }

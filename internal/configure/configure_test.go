@@ -179,6 +179,11 @@ func TestPlan(t *testing.T) {
 					t.Fatalf("files changed although nothing should be written")
 				}
 			}
+			if tc.name == "peer TLS off" {
+				if left := f.disk().files; len(left) != 0 {
+					t.Fatalf("peer TLS off left files: %d", len(left))
+				}
+			}
 			if tc.wantRestart != (len(f.ctl.Restarts) == 1) {
 				t.Fatalf("restarts asked: %v", f.ctl.Restarts)
 			}

@@ -68,6 +68,9 @@ func snapshot(t *testing.T, ctx context.Context, m *lab.Member) state {
 			return nil
 		})
 	}
+	if _, ok := files[filepath.Join(m.Data(), "etcd.conf.yml")]; !ok {
+		t.Fatalf("no rendered configuration under %s", m.Data())
+	}
 	return state{options: r.Out, files: files, pid: m.DaemonPID()}
 }
 
@@ -237,4 +240,48 @@ func noMaterial(t *testing.T, out string, pems ...string) {
 		t.Errorf("output holds a PEM BEGIN line (%d characters, not shown)", len(out))
 	}
 	certtest.AssertNoMaterial(t, strings.ReplaceAll(out, "-----", ""), pems...)
+}
+
+// TestSmallestRestart: the same snap set twice writes nothing and restarts
+// nothing; a new leaf certificate and key are written without a restart;
+// an option etcd reads only at bootstrap changes the file, not the daemon.
+func TestSmallestRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l, peer, _ := tlsCluster(t, ctx)
+	m2 := l.Members[1]
+	own := []string{"tls.peer.cert=" + lab.Read(peer[m2.Name].Cert), "tls.peer.key=" + lab.Read(peer[m2.Name].Key), "tls.peer.ca=" + lab.Read(l.CA.Peer.Cert)}
+	ca := certtest.Load(t, lab.Read(l.CA.Peer.Cert), lab.Read(l.CA.Peer.Key))
+	renewed := ca.Leaf(t, m2.Name, m2.Addr)
+	set := func(args ...string) {
+		t.Helper()
+		if r := m2.SnapQuiet(ctx, append([]string{"set", "charmed-etcd"}, args...)...); r.Err != nil {
+			t.Fatalf("snap set failed: %s", r.Out)
+		}
+	}
+	before := snapshot(t, ctx, m2)
+	set(own...)
+	if d := diff(before, snapshot(t, ctx, m2)); d != "" {
+		t.Fatalf("the same options again changed: %s", d)
+	}
+	set("tls.peer.cert="+renewed.CertPEM, "tls.peer.key="+renewed.KeyPEM)
+	after := snapshot(t, ctx, m2)
+	if after.pid != before.pid {
+		t.Fatalf("a leaf renewal restarted the daemon (%d -> %d)", before.pid, after.pid)
+	}
+	if d := diff(before, after); !strings.Contains(d, "peer.pem") || !strings.Contains(d, "peer.key") || strings.Contains(d, "etcd.conf.yml") || strings.Contains(d, "peer_ca.pem") {
+		t.Fatalf("a leaf renewal changed %q, want peer.pem and peer.key only", d)
+	}
+	set("initial-cluster-token=another-token")
+	last := snapshot(t, ctx, m2)
+	if last.pid != before.pid {
+		t.Fatal("a bootstrap-only option restarted the daemon")
+	}
+	if d := diff(after, last); !strings.Contains(d, "etcd.conf.yml") {
+		t.Fatalf("the rendered file did not follow the option: %q", d)
+	}
+	h := m2.EtcdctlQuiet(ctx, append([]string{"--endpoints", m2.ClientURL("https"), "endpoint", "health", "--command-timeout=5s"}, m2.MutualTLS(l.CA.Client.Cert)...)...)
+	if h.Err != nil {
+		t.Fatalf("the member does not answer: %s", h.Out)
+	}
 }

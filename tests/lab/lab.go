@@ -302,5 +302,9 @@ func (m *Member) DaemonLog() string {
 
 // Data is $SNAP_DATA of the member's current revision.
 func (m *Member) Data() string {
-	return filepath.Join(m.Root, "var", "snap", "charmed-etcd", "current")
+	cur := filepath.Join(m.Root, "var", "snap", "charmed-etcd", "current")
+	if p, err := filepath.EvalSymlinks(cur); err == nil {
+		return p
+	}
+	return cur
 }
