@@ -39,7 +39,7 @@ demo: prime
 	$(GO) run ./tests/demo -repo $(CURDIR)
 
 lint:
-	gofmt -l . | (! grep .) && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	gofmt -l . | (! grep .) && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean:
 	rm -rf bin prime

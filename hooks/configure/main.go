@@ -1,6 +1,7 @@
-// Command configure is the snap's configure hook: it (re)writes the configuration from
-// the snap's options, exactly as the configure hook does, so that a fresh
-// install or a new revision starts from a rendered, validated state.
+// Command configure is the snap's configure hook: snapd runs it on every
+// snap set and after install. It validates every option before writing
+// anything, then applies the change with the smallest effect on the
+// running member (internal/configure).
 package main
 
 import (

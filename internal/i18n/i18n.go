@@ -33,7 +33,7 @@ func init() {
 // Bind loads the catalog of locale from dir (dir/LOCALE/LC_MESSAGES/charmed-etcd.mo).
 // Tests use it to load a small catalog.
 func Bind(dir, locale string) {
-	t := gettext.NewTranslations(dir, TextDomain, gettext.DefaultResolver)
+	t := &gettext.TextDomain{Name: TextDomain, LocaleDir: dir}
 	mu.Lock()
 	defer mu.Unlock()
 	catalog = t.Locale(simplify(locale))

@@ -4,7 +4,6 @@
 package settings
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -363,9 +362,4 @@ func parseMemberTarget(target string, defPort int) (Member, error) {
 		return Member{}, fmt.Errorf(i18n.G("host %s: %v"), show(host), err)
 	}
 	return Member{Host: host, Port: port}, nil
-}
-
-// equalPEM compares two option texts after normalization.
-func equalPEM(a, b string) bool {
-	return bytes.Equal(certs.Normalize(a), certs.Normalize(b))
 }
