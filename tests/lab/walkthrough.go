@@ -179,7 +179,13 @@ func Walkthrough(ctx context.Context, opts Options) error {
 			break
 		}
 	}
-	rep.Check("https:// with the CA but no client certificate: certificate required", expectFailure(r, "certificate required"))
+	err = expectFailure(r, "certificate required")
+	if err != nil && opts.Loopback && expectFailure(r, "broken pipe") == nil {
+		// On loopback the client always writes before the alert arrives.
+		fmt.Fprintln(opts.Log, "note: on loopback the refusal shows as a reset (broken pipe), not the alert text")
+		err = nil
+	}
+	rep.Check("https:// with the CA but no client certificate: certificate required", err)
 	r = m1.Etcdctl(ctx, append([]string{"member", "list", "--endpoints", m1.ClientURL("https"), "-w", "table"}, m1.MutualTLS(clientCA)...)...)
 	rep.Check("https:// with the CA and client.pem/client.key from $SNAP_COMMON/tls", r.Err)
 	list, err = m1.Members(ctx, "https", m1.MutualTLS(clientCA))
