@@ -115,17 +115,17 @@ func (h *Hook) Run(ctx context.Context) (*Result, error) {
 	// listens on it: peers dial the URL the cluster records.
 	oldPeer := currentPeerURL(oldConf)
 	newPeer := render.PeerURL(s)
-	if initialized && oldPeer != "" && oldPeer != newPeer {
-		if !active {
-			return nil, fmt.Errorf(i18n.G("cannot change this member's peer URL from %s to %s: the member has joined a cluster, but %s is not running, so the cluster cannot be told; start it first"), oldPeer, newPeer, service)
-		}
-		updated, err := h.Cluster.UpdatePeerURL(ctx, cur, s.Name, newPeer)
-		if err != nil {
-			return nil, fmt.Errorf(i18n.G("cannot change this member's peer URL from %s to %s: %v"), oldPeer, newPeer, err)
-		}
-		res.PeerURLUpdated = updated
-		fmt.Fprintf(h.Log, "cluster now records peer URL %s for %s\n", newPeer, s.Name)
+	peerURLChanges := initialized && oldPeer != "" && oldPeer != newPeer
+	if peerURLChanges && !active {
+		return nil, fmt.Errorf(i18n.G("cannot change this member's peer URL from %s to %s: the member has joined a cluster, but %s is not running, so the cluster cannot be told; start it first"), oldPeer, newPeer, service)
 	}
+	// Leadership moves before the peer URL changes. From the update until
+	// the restart, the member still listens on its old scheme while peers
+	// dial the new one; the last member to turn peer TLS on cannot dial
+	// its peers either (they listen on https, it has no certificate in
+	// use yet), so nothing reaches it. A follower cut off that way costs
+	// nothing while the others keep quorum; a leader would stall every
+	// write and could not hand its leadership over.
 	if restart && active {
 		moved, err := h.Cluster.MoveLeaderAway(ctx, cur)
 		switch {
@@ -135,6 +135,14 @@ func (h *Hook) Run(ctx context.Context) (*Result, error) {
 			res.LeaderMoved = true
 			fmt.Fprintln(h.Log, "moved leadership to another member before restarting")
 		}
+	}
+	if peerURLChanges {
+		updated, err := h.Cluster.UpdatePeerURL(ctx, cur, s.Name, newPeer)
+		if err != nil {
+			return nil, fmt.Errorf(i18n.G("cannot change this member's peer URL from %s to %s: %v"), oldPeer, newPeer, err)
+		}
+		res.PeerURLUpdated = updated
+		fmt.Fprintf(h.Log, "cluster now records peer URL %s for %s\n", newPeer, s.Name)
 	}
 
 	if err := h.write(p, oldFiles, newFiles, tlsChanged, conf, confChanged); err != nil {
@@ -206,12 +214,10 @@ func (h *Hook) write(p snapenv.Paths, oldFiles map[string][]byte, newFiles []ren
 
 func toAtomic(files []render.File) []atomicfile.File {
 	out := make([]atomicfile.File, 0, len(files))
+	// Every TLS file is 0600, certificates too: one rule for the set, and
+	// nothing in it is for other users (the directory is 0700 anyway).
 	for _, f := range files {
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(f.Name, ".key") {
-			mode = 0o600
-		}
-		out = append(out, atomicfile.File{Name: f.Name, Data: f.Data, Mode: mode})
+		out = append(out, atomicfile.File{Name: f.Name, Data: f.Data, Mode: 0o600})
 	}
 	return out
 }
