@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/canonical/charmed-etcd-snap/internal/privs"
 )
 
 // Owner is the uid and gid files are given; -1 leaves them as created (used
@@ -20,6 +22,16 @@ type Owner struct{ UID, GID int }
 
 // Keep is the Owner that changes nothing.
 var Keep = Owner{-1, -1}
+
+// Do runs f as the owner when root: work inside a directory that belongs
+// to the owner and is closed to others needs the owner's ids under
+// confinement (see package privs).
+func (o Owner) Do(f func() error) error {
+	if o.UID < 0 {
+		return f()
+	}
+	return privs.As(privs.ID{UID: o.UID, GID: o.GID}, f)
+}
 
 // FailpointEnv names the environment variable that makes the process kill
 // itself with SIGKILL at a named step. Crash-safety tests use it to stop the
@@ -107,7 +119,7 @@ func retired(dir string) string {
 // directory itself always holds a complete set, so recovering means
 // removing the staging copy, or, after a crash in the middle of the
 // fallback (non-exchange) switch, putting the retired set back.
-func Recover(dir string) error {
+func Recover(dir string, owner Owner) error {
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Lstat(retired(dir)); err == nil {
 			if err := os.Rename(retired(dir), dir); err != nil {
@@ -116,11 +128,38 @@ func Recover(dir string) error {
 		}
 	}
 	for _, p := range []string{staged(dir), retired(dir)} {
-		if err := os.RemoveAll(p); err != nil {
-			return fmt.Errorf("cannot clean up %s: %v", p, err)
+		if err := removeOwned(p, owner); err != nil {
+			return err
 		}
 	}
 	return SyncDir(filepath.Dir(dir))
+}
+
+// removeOwned removes a directory that belongs to owner: its content as the
+// owner, the directory itself from its parent as the caller.
+func removeOwned(p string, owner Owner) error {
+	if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	err := owner.Do(func() error {
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(p, e.Name())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = os.Remove(p)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot clean up %s: %v", p, err)
+	}
+	return nil
 }
 
 // ReplaceDir makes dir hold exactly files, switching the whole set at once:
@@ -128,7 +167,7 @@ func Recover(dir string) error {
 // exchanged with dir in one renameat2(RENAME_EXCHANGE). A reader that opens
 // dir/name sees the old set or the new set, never a mix.
 func ReplaceDir(dir string, files []File, dirMode os.FileMode, owner Owner) error {
-	if err := Recover(dir); err != nil {
+	if err := Recover(dir, owner); err != nil {
 		return err
 	}
 	st := staged(dir)
@@ -143,22 +182,25 @@ func ReplaceDir(dir string, files []File, dirMode os.FileMode, owner Owner) erro
 			return fmt.Errorf("cannot stage %s: %v", dir, err)
 		}
 	}
-	for _, f := range files {
-		// A file whose content, mode and owner do not change is linked, not
-		// rewritten: it keeps its inode and mtime, so a leaf renewal shows
-		// as a change of the leaf files alone.
-		if unchanged(filepath.Join(dir, f.Name), f, owner) {
-			if err := os.Link(filepath.Join(dir, f.Name), filepath.Join(st, f.Name)); err == nil {
-				Failpoint("staged:" + f.Name)
-				continue
+	err := owner.Do(func() error {
+		for _, f := range files {
+			// A file whose content, mode and owner do not change is linked,
+			// not rewritten: it keeps its inode and mtime, so a leaf renewal
+			// shows as a change of the leaf files alone.
+			if unchanged(filepath.Join(dir, f.Name), f, owner) {
+				if err := os.Link(filepath.Join(dir, f.Name), filepath.Join(st, f.Name)); err == nil {
+					Failpoint("staged:" + f.Name)
+					continue
+				}
 			}
+			if err := writeNew(filepath.Join(st, f.Name), f.Data, f.Mode, owner); err != nil {
+				return err
+			}
+			Failpoint("staged:" + f.Name)
 		}
-		if err := writeNew(filepath.Join(st, f.Name), f.Data, f.Mode, owner); err != nil {
-			return err
-		}
-		Failpoint("staged:" + f.Name)
-	}
-	if err := SyncDir(st); err != nil {
+		return SyncDir(st)
+	})
+	if err != nil {
 		return err
 	}
 	Failpoint("staged-set")
@@ -184,7 +226,7 @@ func ReplaceDir(dir string, files []File, dirMode os.FileMode, owner Owner) erro
 		return err
 	}
 	Failpoint("switched")
-	return Recover(dir)
+	return Recover(dir, owner)
 }
 
 func writeNew(path string, data []byte, mode os.FileMode, owner Owner) error {

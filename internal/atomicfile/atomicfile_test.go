@@ -137,7 +137,7 @@ func TestCrashAtEachStep(t *testing.T) {
 			if wantNew && !same(got, asMap(newSet)) || !wantNew && !same(got, asMap(oldSet)) {
 				t.Fatalf("after a crash at %s the directory holds %v", fp, got)
 			}
-			if err := Recover(dir); err != nil {
+			if err := Recover(dir, Keep); err != nil {
 				t.Fatal(err)
 			}
 			if err := ReplaceDir(dir, newSet, 0o700, Keep); err != nil {

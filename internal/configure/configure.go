@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"gopkg.in/yaml.v3"
 
@@ -58,7 +59,7 @@ const DaemonService = "etcd"
 func (h *Hook) Run(ctx context.Context) (*Result, error) {
 	p := snapenv.PathsOf(h.Env)
 	res := &Result{}
-	if err := atomicfile.Recover(p.TLSDir); err != nil {
+	if err := atomicfile.Recover(p.TLSDir, h.Owner); err != nil {
 		return nil, err
 	}
 
@@ -73,9 +74,19 @@ func (h *Hook) Run(ctx context.Context) (*Result, error) {
 	if h.Settings != nil {
 		h.Settings(s)
 	}
+	// What is on disk belongs to the daemon user and is closed to others:
+	// read it with its ids (root has no DAC override under confinement).
+	var oldFiles map[string][]byte
+	var oldConf []byte
+	var initialized bool
+	_ = h.Owner.Do(func() error {
+		oldFiles = readDir(p.TLSDir)
+		oldConf, _ = os.ReadFile(p.Config)
+		initialized = memberInitialized(p.DataDir)
+		return nil
+	})
 	for _, surf := range []struct{ name, file string }{{"peer", snapenv.PeerKey}, {"client", snapenv.ClientKey}} {
-		stored, _ := os.ReadFile(filepath.Join(p.TLSDir, surf.file))
-		if err := s.ResolveStoredKey(surf.name, stored); err != nil {
+		if err := s.ResolveStoredKey(surf.name, oldFiles[surf.file]); err != nil {
 			return nil, err
 		}
 	}
@@ -95,11 +106,8 @@ func (h *Hook) Run(ctx context.Context) (*Result, error) {
 
 	// Compare with what is on disk.
 	newFiles := render.TLSFiles(s)
-	oldFiles := readDir(p.TLSDir)
-	oldConf, _ := os.ReadFile(p.Config)
 	tlsChanged, restartFiles := diffFiles(oldFiles, newFiles)
 	confChanged := !bytes.Equal(oldConf, conf)
-	initialized := memberInitialized(p.DataDir)
 	restart := restartFiles || (confChanged && !(initialized && render.SameAfterBootstrap(oldConf, conf)))
 
 	service := h.Env.InstanceName() + "." + DaemonService
@@ -109,7 +117,7 @@ func (h *Hook) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
-	cur := currentEndpoint(oldConf, p.TLSDir)
+	cur := currentEndpoint(oldConf, oldFiles[snapenv.ClientCA] != nil, p.TLSDir)
 
 	// The cluster must know this member's new peer URL before the member
 	// listens on it: peers dial the URL the cluster records.
@@ -350,14 +358,12 @@ func currentPeerURL(conf []byte) string {
 
 // currentEndpoint is how to reach the member as it runs now, with the
 // configuration on disk before this hook writes anything.
-func currentEndpoint(conf []byte, tlsDir string) membership.Endpoint {
+func currentEndpoint(conf []byte, haveCA bool, tlsDir string) membership.Endpoint {
 	r := parseRunning(conf)
 	url, _, _ := strings.Cut(r.AdvertiseClient, ",")
 	ep := membership.Endpoint{URL: url, CertFile: r.ClientSecurity.CertFile, KeyFile: r.ClientSecurity.KeyFile}
-	if strings.HasPrefix(url, "https://") {
-		if _, err := os.Stat(filepath.Join(tlsDir, snapenv.ClientCA)); err == nil {
-			ep.CAFile = filepath.Join(tlsDir, snapenv.ClientCA)
-		}
+	if strings.HasPrefix(url, "https://") && haveCA {
+		ep.CAFile = filepath.Join(tlsDir, snapenv.ClientCA)
 	}
 	return ep
 }
@@ -373,33 +379,55 @@ func ensureDir(path string, mode os.FileMode, owner atomicfile.Owner, exact bool
 	if !exact {
 		return nil
 	}
-	if err := os.Chmod(path, mode); err != nil {
-		return fmt.Errorf("cannot set the mode of %s: %v", path, err)
-	}
+	// Chown first (root may), then chmod as the owner: root has no
+	// CAP_FOWNER under confinement.
 	if owner.UID >= 0 {
 		if err := os.Chown(path, owner.UID, owner.GID); err != nil {
 			return fmt.Errorf("cannot set the owner of %s: %v", path, err)
 		}
 	}
-	return nil
+	return owner.Do(func() error {
+		if err := os.Chmod(path, mode); err != nil {
+			return fmt.Errorf("cannot set the mode of %s: %v", path, err)
+		}
+		return nil
+	})
 }
 
 // EtcdCluster is the Cluster of a real etcd.
-type EtcdCluster struct{}
+type EtcdCluster struct {
+	// Owner owns the client TLS files the hook reads to reach the member.
+	Owner atomicfile.Owner
+}
+
+func (c EtcdCluster) connect(ep membership.Endpoint) (cli *clientv3.Client, err error) {
+	err = c.Owner.Do(func() error {
+		cli, err = membership.Connect(ep)
+		return err
+	})
+	return cli, err
+}
 
 // UpdatePeerURL implements Cluster.
-func (EtcdCluster) UpdatePeerURL(ctx context.Context, ep membership.Endpoint, name, peerURL string) (bool, error) {
-	cli, err := membership.Connect(ep)
+func (c EtcdCluster) UpdatePeerURL(ctx context.Context, ep membership.Endpoint, name, peerURL string) (bool, error) {
+	cli, err := c.connect(ep)
 	if err != nil {
 		return false, err
 	}
 	defer cli.Close()
-	return membership.UpdatePeerURL(ctx, cli, name, peerURL)
+	dial := func(urls []string) (others *clientv3.Client, err error) {
+		err = c.Owner.Do(func() error {
+			others, err = membership.ConnectTo(ep, urls)
+			return err
+		})
+		return others, err
+	}
+	return membership.UpdatePeerURLFrom(ctx, cli, ep, dial, name, peerURL)
 }
 
 // MoveLeaderAway implements Cluster.
-func (EtcdCluster) MoveLeaderAway(ctx context.Context, ep membership.Endpoint) (bool, error) {
-	cli, err := membership.Connect(ep)
+func (c EtcdCluster) MoveLeaderAway(ctx context.Context, ep membership.Endpoint) (bool, error) {
+	cli, err := c.connect(ep)
 	if err != nil {
 		return false, err
 	}

@@ -57,6 +57,24 @@ func fileExists(p string) bool {
 // Apply returns args (without the program name) with defaults added for
 // every flag the user did not give on the command line or in the environment.
 func Apply(args []string, defaults map[string]string, getenv func(string) string) []string {
+	out, _ := apply(args, defaults, getenv)
+	return out
+}
+
+// NeedsDaemonUser reports whether the defaults Apply adds name TLS files:
+// they belong to snap_daemon, so a root etcdctl must become that user to
+// read them (root has no DAC override under confinement).
+func NeedsDaemonUser(args []string, defaults map[string]string, getenv func(string) string) bool {
+	_, added := apply(args, defaults, getenv)
+	for _, a := range added {
+		if a != "endpoints" {
+			return true
+		}
+	}
+	return false
+}
+
+func apply(args []string, defaults map[string]string, getenv func(string) string) ([]string, []string) {
 	given := map[string]bool{}
 	for _, a := range args {
 		if a == "--" {
@@ -67,16 +85,18 @@ func Apply(args []string, defaults map[string]string, getenv func(string) string
 			given[name] = true
 		}
 	}
-	if given["discovery-srv"] || getenv("ETCDCTL_DISCOVERY_SRV") != "" {
-		delete(defaults, "endpoints")
-	}
-	var extra []string
+	skipEndpoints := given["discovery-srv"] || getenv("ETCDCTL_DISCOVERY_SRV") != ""
+	var extra, added []string
 	for _, name := range []string{"endpoints", "cacert", "cert", "key"} {
 		v, ok := defaults[name]
+		if name == "endpoints" && skipEndpoints {
+			continue
+		}
 		if !ok || given[name] || getenv("ETCDCTL_"+strings.ToUpper(name)) != "" {
 			continue
 		}
 		extra = append(extra, "--"+name+"="+v)
+		added = append(added, name)
 	}
-	return append(extra, args...)
+	return append(extra, args...), added
 }

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 
 	"github.com/canonical/charmed-etcd-snap/internal/etcdconf"
+	"github.com/canonical/charmed-etcd-snap/internal/privs"
 	"github.com/canonical/charmed-etcd-snap/internal/snapenv"
 )
 
@@ -54,8 +55,9 @@ func Load(path string) (*embed.Config, error) {
 }
 
 // DropPrivileges switches a root process to snap_daemon for good, after
-// making sure the data directory belongs to it. Go applies setuid to every
-// thread of the process (since Go 1.16), so nothing keeps root.
+// making sure the data directory exists and belongs to it. It runs before
+// anything reads the configuration or the TLS files: they belong to
+// snap_daemon, and root has no DAC override under confinement.
 func DropPrivileges(dataDir string) error {
 	if os.Geteuid() != 0 {
 		return nil
@@ -66,45 +68,27 @@ func DropPrivileges(dataDir string) error {
 	if err := os.Mkdir(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("cannot create %s: %v", dataDir, err)
 	}
-	if err := chownTree(dataDir, snapenv.DaemonUID, snapenv.DaemonGID); err != nil {
-		return err
+	// A data directory created by root (or restored by root with etcdutl)
+	// is handed to the daemon user; its content is etcd's to fix.
+	if st, err := os.Stat(dataDir); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && (int(sys.Uid) != snapenv.DaemonUID || int(sys.Gid) != snapenv.DaemonGID) {
+			if err := os.Chown(dataDir, snapenv.DaemonUID, snapenv.DaemonGID); err != nil {
+				return fmt.Errorf("cannot give %s to the daemon user: %v", dataDir, err)
+			}
+		}
 	}
-	if err := syscall.Setgroups([]int{snapenv.DaemonGID}); err != nil {
-		return fmt.Errorf("cannot drop supplementary groups: %v", err)
-	}
-	if err := syscall.Setgid(snapenv.DaemonGID); err != nil {
-		return fmt.Errorf("cannot switch to gid %d: %v", snapenv.DaemonGID, err)
-	}
-	if err := syscall.Setuid(snapenv.DaemonUID); err != nil {
-		return fmt.Errorf("cannot switch to uid %d: %v", snapenv.DaemonUID, err)
-	}
-	return nil
+	return privs.Drop(privs.ID{UID: snapenv.DaemonUID, GID: snapenv.DaemonGID})
 }
 
-// chownTree gives the data directory to the daemon user; a data directory
-// restored or created by root (etcdutl snapshot restore) must not stop the
-// member from starting.
-func chownTree(root string, uid, gid int) error {
-	return filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
-			return nil
-		}
-		return os.Lchown(path, uid, gid)
-	})
-}
-
-// Run loads the configuration, drops privileges, starts etcd and serves
+// Run drops privileges, loads the configuration, starts etcd and serves
 // until ctx is done, then closes etcd cleanly (it finishes in-flight
 // requests and syncs the WAL).
-func Run(ctx context.Context, configPath string, log io.Writer) error {
-	cfg, err := Load(configPath)
-	if err != nil {
+func Run(ctx context.Context, p snapenv.Paths, log io.Writer) error {
+	if err := DropPrivileges(p.DataDir); err != nil {
 		return err
 	}
-	if err := DropPrivileges(cfg.Dir); err != nil {
+	cfg, err := Load(p.Config)
+	if err != nil {
 		return err
 	}
 	e, err := embed.StartEtcd(cfg)

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/canonical/charmed-etcd-snap/internal/certs"
+	"github.com/canonical/charmed-etcd-snap/internal/i18n"
 	"github.com/canonical/charmed-etcd-snap/internal/settings"
 	"github.com/canonical/charmed-etcd-snap/internal/snapenv"
 )
@@ -94,30 +95,29 @@ func Evaluate(now time.Time, sources []Source) Status {
 		return found[i].cert.NotAfter.Before(found[j].cert.NotAfter)
 	})
 	f := found[0]
-	verb, code := "expires", CodeExpiring
+	format, code := i18n.G("%s (CN %s) expires %s"), CodeExpiring
 	if !now.Before(f.cert.NotAfter) {
-		verb, code = "expired", CodeExpired
+		format, code = i18n.G("%s (CN %s) expired %s"), CodeExpired
 	}
-	return Status{Status: Error, Code: code, Message: message(f.option, f.cert, verb)}
+	return Status{Status: Error, Code: code, Message: message(format, f.option, f.cert)}
 }
 
-// message is "<option> (CN <name>) <verb> <date>", with the common name
-// shortened so that the whole fits snapd's 70 characters.
-func message(option string, c *x509.Certificate, verb string) string {
+// message fills format ("<option> (CN <name>) expires <date>") with the
+// common name shortened so that the whole fits snapd's 70 characters.
+func message(format, option string, c *x509.Certificate) string {
 	date := c.NotAfter.UTC().Format(dateLayout)
 	cn := c.Subject.CommonName
 	if cn == "" {
 		cn = "serial " + c.SerialNumber.Text(16)
 	}
-	build := func(cn string) string { return fmt.Sprintf("%s (CN %s) %s %s", option, cn, verb, date) }
-	msg := build(cn)
+	msg := fmt.Sprintf(format, option, cn, date)
 	for utf8.RuneCountInString(msg) > MaxMessage && cn != "" {
 		r := []rune(cn)
 		cn = string(r[:len(r)-1])
-		msg = build(cn + "…")
+		msg = fmt.Sprintf(format, option, cn+"…", date)
 	}
 	if utf8.RuneCountInString(msg) > MaxMessage {
-		msg = fmt.Sprintf("%s %s %s", option, verb, date)
+		msg = string([]rune(msg)[:MaxMessage])
 	}
 	return msg
 }

@@ -27,7 +27,7 @@ func Run(stderr io.Writer) int {
 	if os.Geteuid() == 0 {
 		owner = atomicfile.Owner{UID: snapenv.DaemonUID, GID: snapenv.DaemonGID}
 	}
-	h := &configure.Hook{Env: env, Ctl: snapctl.Command{}, Cluster: configure.EtcdCluster{}, Owner: owner, Log: stderr}
+	h := &configure.Hook{Env: env, Ctl: snapctl.Command{}, Cluster: configure.EtcdCluster{Owner: owner}, Owner: owner, Log: stderr}
 	if _, err := h.Run(context.Background()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -12,8 +12,10 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -34,8 +36,14 @@ const Timeout = 5 * time.Second
 
 // Connect opens a client to this member.
 func Connect(ep Endpoint) (*clientv3.Client, error) {
+	return ConnectTo(ep, []string{ep.URL})
+}
+
+// ConnectTo opens a client to urls with the TLS files of this member's
+// endpoint.
+func ConnectTo(ep Endpoint, urls []string) (*clientv3.Client, error) {
 	cfg := clientv3.Config{
-		Endpoints:   []string{ep.URL},
+		Endpoints:   urls,
 		DialTimeout: Timeout,
 		Logger:      zap.NewNop(),
 	}
@@ -76,12 +84,64 @@ func Connect(ep Endpoint) (*clientv3.Client, error) {
 	return cli, nil
 }
 
+// Dialer opens a client to urls with the TLS files of this member's
+// endpoint (ConnectTo, or ConnectTo run with the ids that may read them).
+type Dialer func(urls []string) (*clientv3.Client, error)
+
+// others opens a client to the other started members that serve clients
+// with the same scheme as this member; nil when there is none, or when
+// this member's endpoint does not verify the servers it dials (it may
+// skip verification on its own host only).
+func others(ep Endpoint, dial Dialer, self uint64, members []*etcdserverpb.Member) *clientv3.Client {
+	scheme, _, _ := strings.Cut(ep.URL, "://")
+	if scheme == "https" && ep.CAFile == "" {
+		return nil
+	}
+	var urls []string
+	for _, m := range members {
+		if m.ID == self || m.Name == "" || m.IsLearner {
+			continue
+		}
+		for _, u := range m.ClientURLs {
+			if strings.HasPrefix(u, scheme+"://") {
+				urls = append(urls, u)
+			}
+		}
+	}
+	if len(urls) == 0 {
+		return nil
+	}
+	cli, err := dial(urls)
+	if err != nil {
+		return nil
+	}
+	return cli
+}
+
 // UpdatePeerURL makes the cluster record peerURL as the peer URL of the
 // member called name (or, for a member that has not started yet and so
 // has no name, the member whose peer URL has the same host and port). It
 // first checks for quorum with a linearizable read, so that without quorum
 // it fails fast and changes nothing.
 func UpdatePeerURL(ctx context.Context, cli *clientv3.Client, name, peerURL string) (changed bool, err error) {
+	return updatePeerURL(ctx, cli, nil, nil, name, peerURL)
+}
+
+// UpdatePeerURLFrom is UpdatePeerURL for the member that cli reaches at
+// ep, with the update itself sent through the other members when dial
+// (ConnectTo when nil) reaches them with ep's TLS files. Once the update applies, peers dial this
+// member on the new URL, which it does not serve until it restarts, and it
+// may never hear that the update committed (the last member to turn peer
+// TLS on can dial no peer either): asked through this member, the update
+// would time out after it took effect.
+func UpdatePeerURLFrom(ctx context.Context, cli *clientv3.Client, ep Endpoint, dial Dialer, name, peerURL string) (changed bool, err error) {
+	if dial == nil {
+		dial = func(urls []string) (*clientv3.Client, error) { return ConnectTo(ep, urls) }
+	}
+	return updatePeerURL(ctx, cli, &ep, dial, name, peerURL)
+}
+
+func updatePeerURL(ctx context.Context, cli *clientv3.Client, ep *Endpoint, dial Dialer, name, peerURL string) (changed bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	if _, err := cli.Get(ctx, "charmed-etcd/quorum-check"); err != nil {
@@ -110,7 +170,14 @@ func UpdatePeerURL(ctx context.Context, cli *clientv3.Client, name, peerURL stri
 		if slices.Equal(m.PeerURLs, []string{peerURL}) {
 			return false, nil
 		}
-		if _, err := cli.MemberUpdate(ctx, m.ID, []string{peerURL}); err != nil {
+		via := cli
+		if ep != nil {
+			if o := others(*ep, dial, m.ID, list.Members); o != nil {
+				defer o.Close()
+				via = o
+			}
+		}
+		if _, err := via.MemberUpdate(ctx, m.ID, []string{peerURL}); err != nil {
 			return false, fmt.Errorf(i18n.G("cannot update this member's peer URL to %s: %v"), peerURL, err)
 		}
 		return true, nil

@@ -38,6 +38,11 @@ func (s *Settings) validateTLS() error {
 	if s.client, err = s.validateSurface("client", &s.TLS.Client, false); err != nil {
 		return err
 	}
+	if minV == tls.VersionTLS12 && len(suites) > 0 && !hasHTTP2Suite(suites) {
+		// etcd serves HTTP/2, which refuses a TLS 1.2 list without an ECDHE
+		// AES-128-GCM suite: etcd would not start.
+		return errors.New(i18n.G("cannot use tls.cipher-suites: HTTP/2 (etcd's gRPC) needs TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 in the list"))
+	}
 	if minV == tls.VersionTLS12 {
 		for _, m := range []struct {
 			name string
@@ -161,6 +166,11 @@ func (s *Settings) validateSurface(name string, sf *Surface, peer bool) (*Materi
 	if !certs.KeyMatches(chain[0], key) {
 		return nil, fmt.Errorf(i18n.G("cannot use %s: it does not match %s (certificate %s)"), opt("key"), opt("cert"), certs.Name(chain[0]))
 	}
+	if len(sf.AllowedCN) > 0 && len(sf.AllowedHostname) > 0 {
+		// etcd's rule: a surface restricts peers by common name or by
+		// host name, not both.
+		return nil, fmt.Errorf(i18n.G("cannot use %s: %s is set too, and etcd takes one or the other"), opt("allowed-hostname"), opt("allowed-cn"))
+	}
 	m := &Material{CertPEM: certPEM, KeyPEM: keyPEM, Leaf: chain[0], KeyFingerprint: certs.Fingerprint(keyPEM),
 		AllowedCN: sf.AllowedCN, AllowedHostname: sf.AllowedHostname}
 
@@ -240,4 +250,13 @@ func (s *Settings) warn(opt string, ws []string) {
 			s.warnings = append(s.warnings, opt+": "+w)
 		}
 	}
+}
+
+func hasHTTP2Suite(suites []*tls.CipherSuite) bool {
+	for _, c := range suites {
+		if c.ID == tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 || c.ID == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
+			return true
+		}
+	}
+	return false
 }
