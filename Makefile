@@ -9,7 +9,7 @@ BIN_FILES  := bin/etcd bin/etcdctl bin/etcdutl bin/etcdctl-upstream bin/snapsim 
 
 SNAP_FILE  := charmed-etcd_$(ETCD_VER)_$(shell $(GO) env GOARCH).snap
 
-.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lint clean FORCE
+.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle lint clean FORCE
 
 build: $(BIN_FILES)
 
@@ -52,6 +52,10 @@ snap: prime
 # The spread tasks against snapsim (root).
 spread-sim: prime
 	tests/spread/run-sim.sh
+
+# Live TLS lifecycle under load on fresh 3-member labs (root): one line per scenario.
+lifecycle: prime
+	$(GO) run ./tests/lifecycle -repo $(CURDIR)
 
 demo: prime
 	$(GO) run ./tests/demo -repo $(CURDIR)

@@ -3,6 +3,7 @@ module github.com/canonical/charmed-etcd-snap
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/snapcore/go-gettext v0.0.0-20230721153050-9082cdc2db05
 	go.etcd.io/etcd/client/v3 v3.6.17
 	go.etcd.io/etcd/server/v3 v3.6.17
@@ -14,7 +15,6 @@ require (
 
 require (
 	github.com/VividCortex/ewma v1.2.0 // indirect
-	github.com/anishathalye/porcupine v1.3.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bgentry/speakeasy v0.2.0 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect

@@ -9,10 +9,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/membership"
 
 	"github.com/canonical/charmed-etcd-snap/internal/etcdconf"
 	"github.com/canonical/charmed-etcd-snap/internal/privs"
@@ -101,6 +103,7 @@ func Run(ctx context.Context, p snapenv.Paths, log io.Writer) error {
 			cfg.Name, cfg.AdvertiseClientUrls[0].String(), cfg.AdvertisePeerUrls[0].String(),
 			describeTLS(cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.TrustedCAFile, cfg.ClientTLSInfo.ClientCertAuth),
 			describeTLS(cfg.PeerTLSInfo.CertFile, cfg.PeerTLSInfo.TrustedCAFile, cfg.PeerTLSInfo.ClientCertAuth))
+		go reconcilePeerURLs(ctx, e, cfg, log)
 	case err := <-e.Err():
 		e.Close()
 		return fmt.Errorf("cannot start etcd: %v", err)
@@ -137,4 +140,28 @@ func describeTLS(cert, ca string, auth bool) string {
 		s += ", client certificates required"
 	}
 	return s + ")"
+}
+
+// reconcilePeerURLs makes the cluster record exactly this member's
+// advertised peer URLs, once it serves them: the hook records the old and
+// new URL side by side across a scheme change.
+func reconcilePeerURLs(ctx context.Context, e *embed.Etcd, cfg *embed.Config, log io.Writer) {
+	var want []string
+	for _, u := range cfg.AdvertisePeerUrls {
+		want = append(want, u.String())
+	}
+	for i := 0; i < 60 && ctx.Err() == nil; i++ {
+		m := e.Server.Cluster().Member(e.Server.MemberID())
+		if m == nil || slices.Equal(m.PeerURLs, want) {
+			return
+		}
+		uctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := e.Server.UpdateMember(uctx, membership.Member{ID: m.ID, RaftAttributes: membership.RaftAttributes{PeerURLs: want}})
+		cancel()
+		if err == nil {
+			fmt.Fprintf(log, "charmed-etcd: cluster now records peer URLs %v\n", want)
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }

@@ -177,7 +177,13 @@ func updatePeerURL(ctx context.Context, cli *clientv3.Client, ep *Endpoint, dial
 				via = o
 			}
 		}
-		if _, err := via.MemberUpdate(ctx, m.ID, []string{peerURL}); err != nil {
+		urls := []string{peerURL}
+		for _, p := range m.PeerURLs {
+			if u, err := url.Parse(p); err == nil && u.Host == want.Host && p != peerURL {
+				urls = append(urls, p)
+			}
+		}
+		if _, err := via.MemberUpdate(ctx, m.ID, urls); err != nil {
 			return false, fmt.Errorf(i18n.G("cannot update this member's peer URL to %s: %v"), peerURL, err)
 		}
 		return true, nil

@@ -68,8 +68,10 @@ func TestUpdatePeerURLAndMoveLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list.Members[0].PeerURLs; len(got) != 1 || got[0] != https {
-		t.Fatalf("peer URLs %v, want %s", got, https)
+	// Until the member serves the new URL (its daemon then records it
+	// alone), peers may reach it through either: new first, old second.
+	if got := list.Members[0].PeerURLs; len(got) != 2 || got[0] != https || got[1] != peer {
+		t.Fatalf("peer URLs %v, want [%s %s]", got, https, peer)
 	}
 	if _, err := UpdatePeerURL(ctx, cli, "nobody", https); err == nil {
 		t.Fatal("an unknown member was updated")
