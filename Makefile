@@ -1,19 +1,22 @@
 # Plain verbs; each recipe is a one-liner a person can read.
 # Binaries are static (CGO_ENABLED=0) and reproducible (-trimpath), as the snap ships them.
 export CGO_ENABLED := 0
+# go1.26.8 has reachable crypto/x509 and crypto/tls vulnerabilities (make vuln):
+# build and test with go1.27.3, which the go command fetches from the module proxy.
+export GOTOOLCHAIN := go1.27.3
 GO         ?= go
 GOFLAGS_B  := -trimpath -buildvcs=false
 ETCD_VER   := $(shell $(GO) list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3 | sed 's/^v//')
 HOOKS      := install configure post-refresh
-BIN_FILES  := bin/etcd bin/etcdctl bin/etcdutl bin/etcdctl-upstream bin/snapsim $(addprefix bin/hooks/,$(HOOKS))
+BIN_FILES  := bin/etcd bin/etcdctl bin/check bin/etcdutl bin/etcdctl-upstream bin/snapsim $(addprefix bin/hooks/,$(HOOKS))
 
 SNAP_FILE  := charmed-etcd_$(ETCD_VER)_$(shell $(GO) env GOARCH).snap
 
-.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle lint clean FORCE
+.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle cis vuln lint clean FORCE
 
 build: $(BIN_FILES)
 
-bin/etcd bin/etcdctl: FORCE
+bin/etcd bin/etcdctl bin/check: FORCE
 	$(GO) build $(GOFLAGS_B) -o $@ ./cmd/$(notdir $@)
 bin/etcdutl: FORCE
 	$(GO) build $(GOFLAGS_B) -o $@ go.etcd.io/etcd/etcdutl/v3
@@ -31,7 +34,7 @@ prime: build
 test: test-unit test-integration test-privileges spread-sim
 
 test-unit:
-	$(GO) test ./internal/... ./configs/... ./snap/... ./tests/spreadcheck/... && cd tests/snapsim && $(GO) test ./...
+	$(GO) test ./internal/... ./configs/... ./snap/... ./tests/spreadcheck/... && cd tests/snapsim && $(GO) test ./... && cd ../vuln && $(GO) test ./...
 
 # Real daemons, real etcdctl, network namespaces (root) through snapsim.
 test-integration: prime
@@ -56,6 +59,16 @@ spread-sim: prime
 # Live TLS lifecycle under load on fresh 3-member labs (root): one line per scenario.
 lifecycle: prime
 	$(GO) run ./tests/lifecycle -repo $(CURDIR)
+
+# CIS etcd items 2.1-2.7, file modes and pprof on one member with full TLS (snapsim, 127.0.0.1).
+cis: prime
+	$(GO) run ./tests/security/cis -repo $(CURDIR)
+
+# govulncheck on the shipped binaries against an offline database built from golang.org/x/vulndb.
+VULNDB := v0.0.0-20261105234957-e22db6528018
+vuln: build
+	cd tests/vuln && $(GO) run ./builddb -version $(VULNDB) -o $(CURDIR)/bin/vulndb
+	cd tests/vuln && rc=0; for b in etcd etcdctl etcdutl check hooks/install hooks/configure hooks/post-refresh; do echo "== bin/$$b"; $(GO) tool govulncheck -db file://$(CURDIR)/bin/vulndb -mode binary $(CURDIR)/bin/$$b || rc=1; done; exit $$rc
 
 demo: prime
 	$(GO) run ./tests/demo -repo $(CURDIR)

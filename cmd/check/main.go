@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/canonical/charmed-etcd-snap/internal/cis"
+	"github.com/canonical/charmed-etcd-snap/internal/privs"
 	"github.com/canonical/charmed-etcd-snap/internal/snapenv"
 )
 
@@ -25,9 +26,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
 	}
+	// Run as root, the check expects the hook's files to belong to
+	// snap_daemon, and reads them as snap_daemon: under confinement root
+	// cannot read or search what belongs to another user and is closed to
+	// others. Nothing the check does needs root.
 	owner := -1
 	if os.Geteuid() == 0 {
 		owner = snapenv.DaemonUID
+		if err := privs.Drop(privs.ID{UID: snapenv.DaemonUID, GID: snapenv.DaemonGID}); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(2)
+		}
 	}
 	r := cis.Check(context.Background(), cis.Options{Paths: snapenv.PathsOf(env), Owner: owner, Offline: *offline, Timeout: *timeout})
 	if *asJSON {

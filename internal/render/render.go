@@ -5,6 +5,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -35,7 +36,7 @@ func TLSFiles(s *settings.Settings) []File {
 	if p := s.Peer(); p != nil {
 		out = append(out, File{snapenv.PeerCert, p.CertPEM, false}, File{snapenv.PeerKey, p.KeyPEM, false}, File{snapenv.PeerCA, p.CAPEM, true})
 		if p.CRLPEM != nil {
-			out = append(out, File{snapenv.PeerCRL, p.CRLPEM, false})
+			out = append(out, File{snapenv.PeerCRL, crlDER(p.CRLPEM), false})
 		}
 	}
 	if c := s.Client(); c != nil {
@@ -44,10 +45,20 @@ func TLSFiles(s *settings.Settings) []File {
 			out = append(out, File{snapenv.ClientCA, c.CAPEM, true})
 		}
 		if c.CRLPEM != nil {
-			out = append(out, File{snapenv.ClientCRL, c.CRLPEM, false})
+			out = append(out, File{snapenv.ClientCRL, crlDER(c.CRLPEM), false})
 		}
 	}
 	return out
+}
+
+// crlDER is the form etcd reads a revocation list in: its CRL check parses
+// the file with x509.ParseRevocationList, which takes DER, not PEM.
+func crlDER(canonicalPEM []byte) []byte {
+	b, _ := pem.Decode(canonicalPEM)
+	if b == nil {
+		return nil
+	}
+	return b.Bytes
 }
 
 // Scheme is the URL scheme a surface uses: https exactly when it has certificates.

@@ -317,3 +317,46 @@ func TestPolicyRules(t *testing.T) {
 		})
 	}
 }
+
+// TestRevocationListEtcdReads: the CRL file the snap writes is one etcd
+// can use. etcd reads it on every new connection (transport.checkCRL,
+// through TLSInfo.ConfigureCRLVerification here) and parses it with
+// x509.ParseRevocationList, which takes DER only: a file etcd cannot parse
+// refuses every client, revoked or not.
+func TestRevocationListEtcdReads(t *testing.T) {
+	opts := policyMember(t, certtest.P256, nil)
+	clientCA := certtest.NewCA(t, "client-ca-2")
+	client := clientCA.Issue(t, certtest.Options{CN: "m1", IPs: []string{"10.99.0.11"}})
+	revoked := clientCA.Issue(t, certtest.Options{CN: "app-revoked"})
+	kept := clientCA.Issue(t, certtest.Options{CN: "app"})
+	opts["tls.client.cert"], opts["tls.client.key"], opts["tls.client.ca"] = client.CertPEM, client.KeyPEM, clientCA.CertPEM
+	opts["tls.client.crl"] = clientCA.CRL(t, revoked.Cert.SerialNumber)
+	s, err := policyLoad(t, opts)
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	dir := t.TempDir()
+	var crl string
+	for _, f := range render.TLSFiles(s) {
+		if f.Name == snapenv.ClientCRL {
+			crl = filepath.Join(dir, f.Name)
+			if err := os.WriteFile(crl, f.Data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if f.Restart {
+				t.Errorf("a changed CRL asks for a restart, but etcd reads it on every connection")
+			}
+		}
+	}
+	if crl == "" {
+		t.Fatalf("no %s in the TLS files", snapenv.ClientCRL)
+	}
+	cfg := &tls.Config{}
+	transport.TLSInfo{CRLFile: crl}.ConfigureCRLVerification(cfg)
+	if err := cfg.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{kept.Cert}}); err != nil {
+		t.Errorf("etcd refuses a certificate the CRL does not list: %v", err)
+	}
+	if err := cfg.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{revoked.Cert}}); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("etcd does not refuse the revoked certificate as revoked: %v", err)
+	}
+}
