@@ -12,7 +12,7 @@ BIN_FILES  := bin/etcd bin/etcdctl bin/check bin/etcdutl bin/etcdctl-upstream bi
 
 SNAP_FILE  := charmed-etcd_$(ETCD_VER)_$(shell $(GO) env GOARCH).snap
 
-.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle cis vuln lint clean FORCE
+.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle cis vuln snapd-test lint clean FORCE
 
 build: $(BIN_FILES)
 
@@ -69,6 +69,10 @@ VULNDB := v0.0.0-20261105234957-e22db6528018
 vuln: build
 	cd tests/vuln && $(GO) run ./builddb -version $(VULNDB) -o $(CURDIR)/bin/vulndb
 	cd tests/vuln && rc=0; for b in etcd etcdctl etcdutl check hooks/install hooks/configure hooks/post-refresh; do echo "== bin/$$b"; $(GO) tool govulncheck -db file://$(CURDIR)/bin/vulndb -mode binary $(CURDIR)/bin/$$b || rc=1; done; exit $$rc
+
+# The built snap under real snapd, in a container of our own image (root, Docker): tests/snapd/FINDINGS.md
+snapd-test:
+	tests/snapd/run.sh
 
 demo: prime
 	$(GO) run ./tests/demo -repo $(CURDIR)
