@@ -306,7 +306,8 @@ func (x *cmdSet) Execute(args []string) error {
 		return !strings.Contains(a, "=") && !strings.HasSuffix(a, "!")
 	})
 	if len(values) == 0 {
-		return errors.New("the required argument `<conf value> (at least 1 argument)` was not provided")
+		// snap's own parser refuses it: a usage error, exit 64
+		return &flags.Error{Type: flags.ErrRequired, Message: "the required argument `<conf value> (at least 1 argument)` was not provided"}
 	}
 	return s.Set(name, values, x.Typed, x.String)
 }

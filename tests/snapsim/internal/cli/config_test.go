@@ -74,7 +74,7 @@ func TestSetGetTyping(t *testing.T) {
 		{[]string{"set", "-t", "k=[1"}, "error: failed to parse JSON: unexpected EOF\n"},
 		{[]string{"set", "-t", "-s", "k=1"}, "error: cannot use -t and -s together\n"},
 		{[]string{"set", "Bad=1"}, "error: cannot perform the following tasks:\n- Run configure hook of \"demo\" snap (invalid option name: \"Bad\")\n"},
-		{[]string{"set", "other", "k=1"}, "error: snap \"other\" is not installed\n"},
+		{[]string{"set", "other", "k=1"}, "error: snap \"other\" not found\n"},
 		{[]string{"get", "-d", "-t", "k"}, "error: cannot use -d and -t together\n"},
 	}
 	for _, tc := range errs {

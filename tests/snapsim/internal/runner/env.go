@@ -44,10 +44,14 @@ func (c *Context) Rev() string { return c.Info.Revision.String() }
 // MountDir is $SNAP.
 func (c *Context) MountDir() string { return c.Root.MountDir(c.Info.SnapName(), c.Rev()) }
 
+// SystemLang is the LANG systemd (252, no locale configured) gives snapd and
+// services, so hooks and daemons run with it (tests/snapd/FINDINGS.md).
+const SystemLang = "C.UTF-8"
+
 // SystemEnv is the environment systemd gives services and snapd gives hooks:
-// PATH plus whatever SNAPSIM_PASSENV names.
+// PATH and LANG, plus whatever SNAPSIM_PASSENV names.
 func SystemEnv() osutil.Environment {
-	env := osutil.Environment{"PATH": SystemdPath}
+	env := osutil.Environment{"PATH": SystemdPath, "LANG": SystemLang}
 	for _, name := range strings.Split(os.Getenv(PassEnvVar), ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -123,6 +127,14 @@ func (c *Context) AppEnv(app *snap.AppInfo, base osutil.Environment, cookie stri
 		env.ExtendWithExpanded(eenv)
 	}
 	return env
+}
+
+// DaemonEnv is the environment of a daemon started from base (SystemEnv):
+// systemd adds PWD for the unit's WorkingDirectory ($SNAP_DATA).
+func (c *Context) DaemonEnv(app *snap.AppInfo, base osutil.Environment, cookie string) osutil.Environment {
+	b := copyEnv(base)
+	b["PWD"] = c.Root.DataDir(c.Info.SnapName(), c.Rev())
+	return c.AppEnv(app, b, cookie)
 }
 
 // HookEnv is the environment of a hook; hookCookie identifies the hook's

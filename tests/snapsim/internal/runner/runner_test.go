@@ -191,3 +191,39 @@ func TestConfigureHookTimeout(t *testing.T) {
 		t.Errorf("override %s", got)
 	}
 }
+
+// TestSystemAndDaemonEnv: hooks and daemons start from systemd's environment
+// (PATH, LANG=C.UTF-8); daemons also get PWD=$SNAP_DATA (FINDINGS.md).
+func TestSystemAndDaemonEnv(t *testing.T) {
+	t.Setenv(PassEnvVar, "")
+	c := testContext(t, 0)
+	app := c.Info.Apps["tool"]
+	tests := []struct {
+		name string
+		env  osutil.Environment
+		want map[string]string
+	}{
+		{"system", SystemEnv(), map[string]string{"PATH": SystemdPath, "LANG": "C.UTF-8"}},
+		{"daemon", c.DaemonEnv(app, SystemEnv(), "cookie"), map[string]string{
+			"LANG":         "C.UTF-8",
+			"PWD":          "/r/var/snap/demo/x3",
+			"PATH":         "/r/snap/demo/x3/bin:/r/usr/bin:" + CorePath,
+			"SNAP_COOKIE":  "cookie",
+			"SNAP_CONTEXT": "cookie",
+		}},
+		{"hook", c.HookEnv(c.Info.Hooks["configure"], SystemEnv(), "hc"), map[string]string{
+			"LANG": "C.UTF-8",
+			"PATH": "/r/snap/demo/x3/bin:/r/usr/bin:" + CorePath,
+		}},
+	}
+	for _, tc := range tests {
+		for k, v := range tc.want {
+			if got, ok := tc.env[k]; !ok || got != v {
+				t.Errorf("%s: %s = %q (set: %v), want %q", tc.name, k, got, ok, v)
+			}
+		}
+	}
+	if _, ok := SystemEnv()["PWD"]; ok {
+		t.Errorf("system environment has PWD")
+	}
+}

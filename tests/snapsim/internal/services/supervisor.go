@@ -62,7 +62,7 @@ func Supervise(root layout.Root, snapApp string, ready *os.File) error {
 	if err := t.Ctx.EnsureUserDirs(); err != nil {
 		return s.fail(err)
 	}
-	s.env = t.Ctx.AppEnv(t.App, sysEnv(), t.Cookie).ForExec()
+	s.env = t.Ctx.DaemonEnv(t.App, sysEnv(), t.Cookie).ForExec()
 	s.log, err = os.OpenFile(root.ServiceLog(snapName, appName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0600)
 	if err != nil {
 		return s.fail(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/snapcore/snapd/client/clientutil"
 	"github.com/snapcore/snapd/overlord/configstate/config"
+	"github.com/snapcore/snapd/snap"
 
 	"github.com/canonical/charmed-etcd-snap/tests/snapsim/internal/runner"
 )
@@ -48,6 +49,11 @@ func (s *Sim) configure(snapName string, patch map[string]interface{}) error {
 	defer s.unlock()
 	_, info, err := s.installedSnap(snapName)
 	if err != nil {
+		var notInstalled *snap.NotInstalledError
+		if errors.As(err, &notInstalled) {
+			// the API answers snap-not-found, which snap prints so
+			return fmt.Errorf("snap %q not found", notInstalled.Snap)
+		}
 		return err
 	}
 	name := info.InstanceName()

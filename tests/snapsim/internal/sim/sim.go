@@ -95,7 +95,7 @@ func (s *Sim) installedSnap(name string) (*store.SnapState, *snap.Info, error) {
 		if name == "" {
 			return nil, nil, fmt.Errorf("no snap is installed in %s", s.Root.Dir)
 		}
-		return nil, nil, fmt.Errorf("snap %q is not installed", name)
+		return nil, nil, &snap.NotInstalledError{Snap: name}
 	}
 	info, err := services.LoadCurrent(s.Root, snapst.Name)
 	if err != nil {
