@@ -79,7 +79,20 @@ func fakeBuild(t *testing.T) (binDir, configsDir string) {
 	dir := t.TempDir()
 	binDir, configsDir = filepath.Join(dir, "bin"), filepath.Join(dir, "configs")
 	static := fakeELF(t, hostMachine(), "static")
-	for _, name := range []string{"etcd", "etcdctl", "etcdutl", "hooks/install", "hooks/configure", "hooks/post-refresh"} {
+	// One fake binary for every app and hook snapcraft.yaml declares.
+	sc, err := Read(filepath.Join("..", "..", "snapcraft.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, app := range sc.Apps {
+		cmd, _ := app["command"].(string)
+		names = append(names, filepath.Base(cmd))
+	}
+	for hook := range sc.Hooks {
+		names = append(names, "hooks/"+hook)
+	}
+	for _, name := range names {
 		path := filepath.Join(binDir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
