@@ -12,7 +12,7 @@ BIN_FILES  := bin/etcd bin/etcdctl bin/check bin/etcdutl bin/etcdctl-upstream bi
 
 SNAP_FILE  := charmed-etcd_$(ETCD_VER)_$(shell $(GO) env GOARCH).snap
 
-.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle cis vuln snapd-test lint clean FORCE
+.PHONY: build prime test test-unit test-integration test-privileges demo snap spread-sim lifecycle cis vuln snapd-test bench bench-smoke lint clean FORCE
 
 build: $(BIN_FILES)
 
@@ -73,6 +73,20 @@ vuln: build
 # The built snap under real snapd, in a container of our own image (root, Docker): tests/snapd/FINDINGS.md
 snapd-test:
 	tests/snapd/run.sh
+
+# Upstream's etcd and etcd's benchmark tool, same etcd and Go versions, from tests/bench's own module.
+bin/etcd-upstream: FORCE
+	cd tests/bench && $(GO) build $(GOFLAGS_B) -o ../../$@ go.etcd.io/etcd/server/v3
+bin/benchmark: FORCE
+	cd tests/bench && $(GO) build $(GOFLAGS_B) -o ../../$@ go.etcd.io/etcd/v3/tools/benchmark
+
+# Ours next to upstream etcd, A/B interleaved (about 10 minutes): BENCHMARKS.md and docs/bench/*.png.
+bench: prime bin/etcd-upstream bin/benchmark
+	cd tests/bench && $(GO) run ./cmd/bench -repo $(CURDIR) -report $(CURDIR)/BENCHMARKS.md -plots $(CURDIR)/docs/bench
+
+# The same harness once with tiny totals, as a Go test (about 30 s after the builds); not part of make test.
+bench-smoke: prime bin/etcd-upstream bin/benchmark
+	cd tests/bench && CHARMED_ETCD_ROOT=$(CURDIR) $(GO) test -count=1 ./...
 
 demo: prime
 	$(GO) run ./tests/demo -repo $(CURDIR)

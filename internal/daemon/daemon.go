@@ -37,6 +37,9 @@ func Load(path string) (*embed.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot use %s: %v", path, err)
 	}
+	if err := finishLikeEtcdMain(cfg); err != nil {
+		return nil, fmt.Errorf("cannot use %s: %v", path, err)
+	}
 	for _, c := range []struct {
 		cert *string
 		crl  *string

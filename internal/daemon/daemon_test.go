@@ -2,6 +2,10 @@ package daemon
 
 import (
 	"os"
+	"time"
+
+	cconfig "go.etcd.io/etcd/server/v3/config"
+	"go.etcd.io/etcd/server/v3/embed"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,6 +59,38 @@ func TestLoad(t *testing.T) {
 			}
 			if cfg.PeerTLSInfo.CRLFile != "" {
 				t.Fatal("a peer CRL without peer TLS")
+			}
+		})
+	}
+}
+
+// TestLoadFinishesLikeEtcdMain: the same file must give the same server as
+// upstream's etcd --config-file.
+func TestLoadFinishesLikeEtcdMain(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, extra string
+		want        time.Duration
+	}{
+		{"default", "", embed.DefaultWarningUnaryRequestDuration},
+		{"set", "warning-unary-request-duration: 1000000000\n", time.Second},
+		{"deprecated key", "experimental-warning-unary-request-duration: 2000000000\n", 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "etcd.conf.yml")
+			conf := "name: m1\ndata-dir: " + filepath.Join(dir, "data") + "\n" + tc.extra
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.WarningUnaryRequestDuration != tc.want {
+				t.Fatalf("warning-unary-request-duration = %s, want %s", cfg.WarningUnaryRequestDuration, tc.want)
+			}
+			if cfg.V2Deprecation != cconfig.V2DeprDefault {
+				t.Fatalf("v2-deprecation = %q", cfg.V2Deprecation)
 			}
 		})
 	}
