@@ -137,6 +137,7 @@ func etcdServes(t *testing.T, s *settings.Settings) (client, peer *tls.Config, e
 	}
 	if client != nil {
 		// embed/serve.go: configureHTTPServer on the client port.
+		//lint:ignore SA1019 etcd v3.6 itself calls it; the test reproduces what etcd does.
 		if err := http2.ConfigureServer(&http.Server{TLSConfig: client}, &http2.Server{}); err != nil {
 			return nil, nil, err
 		}
