@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -30,36 +29,13 @@ import (
 	"github.com/canonical/charmed-etcd-snap/internal/certtest"
 	"github.com/canonical/charmed-etcd-snap/internal/render"
 	"github.com/canonical/charmed-etcd-snap/internal/settings"
-	"github.com/canonical/charmed-etcd-snap/internal/snapctl"
 	"github.com/canonical/charmed-etcd-snap/internal/snapenv"
 )
 
 // policyLoad is what the hook does with options: Load, then Validate.
 func policyLoad(t *testing.T, opts map[string]any) (*settings.Settings, error) {
 	t.Helper()
-	root := map[string]any{}
-	for k, v := range opts {
-		parts := strings.Split(k, ".")
-		m := root
-		for _, p := range parts[:len(parts)-1] {
-			next, ok := m[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				m[p] = next
-			}
-			m = next
-		}
-		m[parts[len(parts)-1]] = v
-	}
-	b, err := json.Marshal(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := snapctl.DecodeDocument(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := settings.Load(doc)
+	s, err := settings.Load(doc(t, opts))
 	if err != nil {
 		return nil, err
 	}
