@@ -219,29 +219,7 @@ func (s *Sim) Install(dir, revision string) error {
 	st.Unlock()
 
 	// run install hook, start-snap-services, run configure hook
-	if _, err := s.runHookTask(info, &hookTask{
-		hook:     "install",
-		summary:  fmt.Sprintf("Run install hook of %q snap if present", name),
-		optional: true,
-	}); err != nil {
-		undo()
-		return err
-	}
-	if err := s.startSnapServices(info); err != nil {
-		undo()
-		return taskErr(fmt.Sprintf("Start snap %q (%s) services", name, revStr), err)
-	}
-	ctx, err := s.runHookTask(info, &hookTask{
-		hook:     "configure",
-		summary:  fmt.Sprintf("Run configure hook of %q snap if present", name),
-		optional: true,
-		timeout:  runner.ConfigureHookTimeout(),
-	})
-	if err != nil {
-		undo()
-		return err
-	}
-	if err := s.runQueued(info, ctx); err != nil {
+	if err := s.hookStartConfigure(info, "install", name, revStr); err != nil {
 		undo()
 		return err
 	}
@@ -386,29 +364,7 @@ func (s *Sim) refresh(old *store.SnapState, dir, revision, verb string) error {
 	st.Unlock()
 
 	// run post-refresh hook, start-snap-services, run configure hook
-	if _, err := s.runHookTask(info, &hookTask{
-		hook:     "post-refresh",
-		summary:  fmt.Sprintf("Run post-refresh hook of %q snap if present", name),
-		optional: true,
-	}); err != nil {
-		undo()
-		return err
-	}
-	if err := s.startSnapServices(info); err != nil {
-		undo()
-		return taskErr(fmt.Sprintf("Start snap %q (%s) services", name, revStr), err)
-	}
-	ctx, err := s.runHookTask(info, &hookTask{
-		hook:     "configure",
-		summary:  fmt.Sprintf("Run configure hook of %q snap if present", name),
-		optional: true,
-		timeout:  runner.ConfigureHookTimeout(),
-	})
-	if err != nil {
-		undo()
-		return err
-	}
-	if err := s.runQueued(info, ctx); err != nil {
+	if err := s.hookStartConfigure(info, "post-refresh", name, revStr); err != nil {
 		undo()
 		return err
 	}
@@ -481,4 +437,30 @@ func (s *Sim) Remove(name string) error {
 	store.SetHealth(s.Root, name, nil)
 	fmt.Fprintf(s.Stdout, "%s removed\n", name)
 	return nil
+}
+
+// hookStartConfigure runs the tasks snapd runs after linking a revision, in
+// its order: the install or post-refresh hook, start-snap-services, the
+// configure hook, then the service actions the configure hook queued.
+func (s *Sim) hookStartConfigure(info *snap.Info, hook, name, revStr string) error {
+	if _, err := s.runHookTask(info, &hookTask{
+		hook:     hook,
+		summary:  fmt.Sprintf("Run %s hook of %q snap if present", hook, name),
+		optional: true,
+	}); err != nil {
+		return err
+	}
+	if err := s.startSnapServices(info); err != nil {
+		return taskErr(fmt.Sprintf("Start snap %q (%s) services", name, revStr), err)
+	}
+	ctx, err := s.runHookTask(info, &hookTask{
+		hook:     "configure",
+		summary:  fmt.Sprintf("Run configure hook of %q snap if present", name),
+		optional: true,
+		timeout:  runner.ConfigureHookTimeout(),
+	})
+	if err != nil {
+		return err
+	}
+	return s.runQueued(info, ctx)
 }
