@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,18 +42,6 @@ func asMap(files []File) map[string]string {
 	return out
 }
 
-func same(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func TestReplaceDir(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -74,7 +63,7 @@ func TestReplaceDir(t *testing.T) {
 			if err := ReplaceDir(dir, tc.new, 0o700, Keep); err != nil {
 				t.Fatal(err)
 			}
-			if got := readSet(t, dir); !same(got, asMap(tc.new)) {
+			if got := readSet(t, dir); !maps.Equal(got, asMap(tc.new)) {
 				t.Fatalf("got %v", got)
 			}
 			st, _ := os.Stat(dir)
@@ -134,7 +123,7 @@ func TestCrashAtEachStep(t *testing.T) {
 			}
 			got := readSet(t, dir)
 			wantNew := fp == "switched"
-			if wantNew && !same(got, asMap(newSet)) || !wantNew && !same(got, asMap(oldSet)) {
+			if wantNew && !maps.Equal(got, asMap(newSet)) || !wantNew && !maps.Equal(got, asMap(oldSet)) {
 				t.Fatalf("after a crash at %s the directory holds %v", fp, got)
 			}
 			if err := Recover(dir, Keep); err != nil {
@@ -143,7 +132,7 @@ func TestCrashAtEachStep(t *testing.T) {
 			if err := ReplaceDir(dir, newSet, 0o700, Keep); err != nil {
 				t.Fatal(err)
 			}
-			if got := readSet(t, dir); !same(got, asMap(newSet)) {
+			if got := readSet(t, dir); !maps.Equal(got, asMap(newSet)) {
 				t.Fatalf("no recovery: %v", got)
 			}
 		})

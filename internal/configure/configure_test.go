@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,7 +176,7 @@ func TestPlan(t *testing.T) {
 				t.Fatalf("got tls=%v config=%v restart=%v, want %v %v %v", r.WroteTLS, r.WroteConfig, r.Restarted, tc.wantTLS, tc.wantConfig, tc.wantRestart)
 			}
 			if !tc.wantTLS && !tc.wantConfig {
-				if after := f.snapshot(); !equalMaps(before, after) {
+				if after := f.snapshot(); !maps.Equal(before, after) {
 					t.Fatalf("files changed although nothing should be written")
 				}
 			}
@@ -189,18 +190,6 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestKeyOptionIsReplacedByItsFingerprint(t *testing.T) {
@@ -222,7 +211,7 @@ func TestKeyOptionIsReplacedByItsFingerprint(t *testing.T) {
 	if r := f.mustRun(); r.WroteTLS || r.WroteConfig {
 		t.Fatalf("re-running with the fingerprint wrote files: %+v", r)
 	}
-	if !equalMaps(before, f.snapshot()) {
+	if !maps.Equal(before, f.snapshot()) {
 		t.Fatal("files changed")
 	}
 	if st, _ := os.Stat(filepath.Join(f.paths.TLSDir, snapenv.PeerKey)); st.Mode().Perm() != 0o600 {
@@ -258,7 +247,7 @@ func TestPeerSchemeChangeOnAJoinedMember(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got error %v, want %q", err, tc.wantErr)
 				}
-				if !equalMaps(before, f.snapshot()) {
+				if !maps.Equal(before, f.snapshot()) {
 					t.Fatal("a refused change wrote files")
 				}
 				if len(f.ctl.Restarts) != 0 {
@@ -309,7 +298,7 @@ func TestRefusedChangeLeavesEverything(t *testing.T) {
 			if strings.Contains(err.Error(), "BEGIN") {
 				t.Fatalf("error prints PEM: %v", err)
 			}
-			if !equalMaps(before, f.snapshot()) || len(f.ctl.Restarts) != 0 {
+			if !maps.Equal(before, f.snapshot()) || len(f.ctl.Restarts) != 0 {
 				t.Fatal("a refused change changed files or restarted")
 			}
 		})
